@@ -1,0 +1,57 @@
+"""A Typer group whose every failure is one line on stderr with an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from typer.core import TyperGroup
+
+from optviz.cli.console import fail
+from optviz.errors import OptvizError
+
+INTERRUPTED_EXIT_CODE = 130
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Map optviz's error hierarchy (and Ctrl-C) to a one-line message and its exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OptvizError as error:
+            raise fail(str(error), error.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", INTERRUPTED_EXIT_CODE) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class OneLineErrorsGroup(TyperGroup):
+    """Typer's own usage errors (bad option value, unknown option) become one line too."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            result = super().main(args=args, prog_name=prog_name or "optviz", complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+        except (typer.Abort, KeyboardInterrupt):
+            exit_code = fail("interrupted", INTERRUPTED_EXIT_CODE).exit_code
+        except typer.TyperException as error:  # typer's (vendored click's) usage and parameter errors
+            if type(error).__name__ == "NoArgsIsHelpError":  # bare `optviz`: the help, not an error
+                typer.echo(error.format_message(), err=True)
+                exit_code = 0
+            else:
+                context = getattr(error, "ctx", None)
+                where = f"{context.command_path}: " if context is not None else ""
+                exit_code = fail(f"{where}{error.format_message()}", error.exit_code).exit_code
+        else:
+            exit_code = result if isinstance(result, int) else 0
+        if standalone_mode:
+            sys.exit(exit_code)
+        return exit_code

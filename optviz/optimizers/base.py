@@ -1,0 +1,151 @@
+"""What an optimiser is: typed hyperparameters with torch.optim's names and defaults, and a pure transform.
+
+An optimiser's `make(**hyperparameters)` returns a `Transform`, a pair of pure functions over batched
+numpy state (optax style):
+
+    state = transform.init(params)                          # params: float64 array (B, 2)
+    new_params, state = transform.update(grad, state, params)
+
+Nothing is mutated. Float hyperparameters may be Python floats or arrays broadcastable to (B, 1), so
+one call steps a whole batch of start points *and* learning rates (the lr tuner relies on this).
+Boolean hyperparameters are plain bools (they choose a branch of the algorithm).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from optviz.errors import UsageError
+
+Array = np.ndarray
+HyperValue = float | bool | tuple[float, float]
+Check = Callable[[Any], str | None]
+
+
+class Transform(NamedTuple):
+    init: Callable[[Array], Any]
+    update: Callable[[Array, Any, Array], tuple[Array, Any]]
+
+
+# --- range checks: each returns None when the value is allowed, else the allowed range in words ---
+
+
+def at_least(bound: float) -> Check:
+    return lambda v: None if v >= bound else f"must be >= {bound:g}"
+
+
+def in_interval(low: float, high: float, *, closed_high: bool = False) -> Check:
+    right = "]" if closed_high else ")"
+
+    def check(v: float) -> str | None:
+        ok = low <= v <= high if closed_high else low <= v < high
+        return None if ok else f"must be in [{low:g}, {high:g}{right}"
+
+    return check
+
+
+def each_in_interval(low: float, high: float) -> Check:
+    """For pairs such as betas: both entries in [low, high)."""
+
+    def check(pair: tuple[float, float]) -> str | None:
+        bad = [v for v in pair if not low <= v < high]
+        return None if not bad else f"entries must be in [{low:g}, {high:g})"
+
+    return check
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    name: str
+    default: HyperValue
+    doc: str
+    check: Check | None = None
+
+    @property
+    def kind(self) -> str:
+        if isinstance(self.default, bool):
+            return "bool"
+        if isinstance(self.default, tuple):
+            return "pair"
+        return "float"
+
+    def coerce(self, value: Any, optimizer: str) -> HyperValue:
+        """Type-check and range-check one user value; raise UsageError naming parameter, value and range."""
+        where = f"{optimizer}: {self.name}"
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise UsageError(f"{where} must be true or false (got {value!r})")
+            return value
+        if self.kind == "pair":
+            if not (isinstance(value, tuple) and len(value) == 2 and all(_is_number(v) for v in value)):
+                raise UsageError(f"{where} must be a pair of numbers like (0.9, 0.999) (got {value!r})")
+            coerced: HyperValue = (float(value[0]), float(value[1]))
+            numbers = coerced
+        else:
+            if not _is_number(value):
+                raise UsageError(f"{where} must be a number (got {value!r})")
+            coerced = float(value)
+            numbers = (coerced,)
+        if not all(math.isfinite(v) for v in numbers):
+            raise UsageError(f"{where} must be finite (got {value!r})")
+        problem = self.check(coerced) if self.check else None
+        if problem:
+            raise UsageError(f"{where} {problem} (got {value!r})")
+        return coerced
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class OptimizerDef:
+    """A registry entry: the CLI name, torch.optim's hyperparameters and defaults, and the transform."""
+
+    name: str
+    summary: str
+    reference: str
+    hyperparameters: tuple[Hyperparameter, ...]
+    make: Callable[..., Transform]  # make(**every hyperparameter) -> Transform
+    torch_class: str | None  # the torch.optim class it matches step for step; None if torch has none
+    cross_check: Callable[[Mapping[str, HyperValue]], str | None] | None = None
+    aliases: tuple[str, ...] = ()
+
+    def defaults(self) -> dict[str, HyperValue]:
+        return {h.name: h.default for h in self.hyperparameters}
+
+    def resolve(self, given: Mapping[str, Any]) -> dict[str, HyperValue]:
+        """Every hyperparameter, defaults filled in, validated with torch's rules."""
+        known = {h.name: h for h in self.hyperparameters}
+        unknown = [k for k in given if k not in known]
+        if unknown:
+            raise UsageError(
+                f"{self.name}: unknown keyword '{unknown[0]}' (valid: {', '.join(known)})"
+            )
+        params = {h.name: h.coerce(given[h.name], self.name) if h.name in given else h.default
+                  for h in self.hyperparameters}
+        problem = self.cross_check(params) if self.cross_check else None
+        if problem:
+            raise UsageError(f"{self.name}: {problem}")
+        return params
+
+    def build(self, params: Mapping[str, Any]) -> Transform:
+        return self.make(**params)
+
+    def preset(self, name: str, summary: str, aliases: tuple[str, ...] = (), **defaults: HyperValue) -> OptimizerDef:
+        """The same algorithm under another name with other defaults (momentum = sgd with momentum 0.9)."""
+        hyperparameters = tuple(
+            dataclasses.replace(h, default=defaults[h.name]) if h.name in defaults else h
+            for h in self.hyperparameters
+        )
+        missing = set(defaults) - {h.name for h in hyperparameters}
+        if missing:
+            raise ValueError(f"preset {name}: no hyperparameter {sorted(missing)}")
+        return dataclasses.replace(self, name=name, summary=summary, aliases=aliases,
+                                   hyperparameters=hyperparameters)

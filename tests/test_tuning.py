@@ -1,0 +1,48 @@
+"""When no lr is given, every optimiser must make real progress on every function, without blowing up."""
+
+import numpy as np
+import pytest
+
+from optviz.functions import FUNCTIONS
+from optviz.optimizers import OPTIMIZERS
+from optviz.race import run_race
+from optviz.specs import parse_optimizer_list, resolve_optimizers
+from optviz.tuning import LR_GRID, tune_learning_rate
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS.names())
+@pytest.mark.parametrize("function", FUNCTIONS.names())
+def test_tuned_lr_makes_real_progress(function, optimizer):
+    fn = FUNCTIONS.get(function)
+    race = run_race(fn, resolve_optimizers(parse_optimizer_list([optimizer])), [fn.default_start],
+                    fn.default_steps)
+    (run,) = race.runs
+    assert run.lr_source == "tuned"
+    assert run.params["lr"] in LR_GRID
+    losses = race.trajectories.losses[:, 0, 0]
+    assert race.trajectories.diverged_step[0, 0] == -1
+    if fn.f_min is None:
+        assert losses[-1] < losses[0] - 0.1 * (1 + abs(losses[0]))
+    else:
+        start_gap, final_gap = losses[0] - fn.f_min, losses[-1] - fn.f_min
+        assert final_gap < 0.8 * start_gap, f"{optimizer} barely moved on {function}: {start_gap} -> {final_gap}"
+    moved = np.linalg.norm(race.trajectories.positions[-1, 0, 0] - race.starts[0])
+    assert moved > 1e-3 * np.ptp(np.array(fn.domain), axis=1).max()
+
+
+def test_tuning_is_deterministic_and_respects_other_hyperparameters():
+    fn = FUNCTIONS.get("rosenbrock")
+    sgd = OPTIMIZERS.get("sgd")
+    start = np.array([fn.default_start])
+    plain = tune_learning_rate(fn, sgd, sgd.resolve({}), start, 300)
+    assert plain == tune_learning_rate(fn, sgd, sgd.resolve({}), start, 300)
+    heavy = tune_learning_rate(fn, sgd, sgd.resolve({"momentum": 0.99}), start, 300)
+    assert heavy < plain, "heavy momentum amplifies steps, so the tuned lr must be smaller"
+
+
+def test_explicit_lr_is_used_as_given_and_no_tune_uses_torch_default():
+    fn = FUNCTIONS.get("beale")
+    specs = resolve_optimizers(parse_optimizer_list(["adam(lr=0.0123),sgd"]))
+    given, default = run_race(fn, specs, [fn.default_start], 20, tune=False).runs
+    assert (given.params["lr"], given.lr_source) == (0.0123, "user")
+    assert (default.params["lr"], default.lr_source) == (OPTIMIZERS.get("sgd").defaults()["lr"], "default")
