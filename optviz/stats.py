@@ -33,8 +33,23 @@ def strict(value: Any) -> Any:
     return value
 
 
-def to_json(document: Any, indent: int | None = 2) -> str:
-    return json.dumps(strict(document), indent=indent, allow_nan=False)
+def to_json(document: Any) -> str:
+    """Strict JSON, indented for people, with every list of plain values (a point, a trajectory row) on one line."""
+    return _layout(strict(document), "")
+
+
+def _is_flat(value: Any) -> bool:
+    return isinstance(value, list) and not any(isinstance(v, list | dict) for v in value)
+
+
+def _layout(value: Any, indent: str) -> str:
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k)}: {_layout(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list) and value and not _is_flat(value):
+        return "[\n" + ",\n".join(inner + _layout(v, inner) for v in value) + "\n" + indent + "]"
+    return json.dumps(value, allow_nan=False, separators=(", ", ": "))
 
 
 def function_document(function: TestFunction) -> dict[str, Any]:

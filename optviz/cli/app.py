@@ -57,11 +57,10 @@ def list_registry(
     """List the built-in test functions or the optimisers."""
     from optviz.cli import listing
 
-    kinds = {"functions": listing.functions, "optimizers": listing.optimizers,
-             "optimisers": listing.optimizers}
+    kinds = {"functions": "functions", "optimizers": "optimizers", "optimisers": "optimizers"}
     if what.lower() not in kinds:
         raise UsageError(f"list what? expected 'functions' or 'optimizers' (got '{what}')")
-    listing.show(kinds[what.lower()](), as_json=json)
+    listing.show(kinds[what.lower()], as_json=json)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from optviz.cli.console import stderr, write_stdout
@@ -42,24 +43,48 @@ def optimizers() -> list[dict[str, Any]]:
     ]
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+def _number(value: Any) -> str:
+    return "-" if value is None else f"{value:.6g}"
+
+
+def _point(point: Any) -> str:
+    return "(" + ", ".join(_number(v) for v in point) + ")"
+
+
+def _functions_table(entries: list[dict[str, Any]]) -> Table:
+    table = Table("name", "formula", "domain", "f_min", "global minima", "start", "steps", header_style="bold")
+    for e in entries:
+        table.add_row(e["name"], e["formula"], " x ".join(f"[{_number(a)}, {_number(b)}]" for a, b in e["domain"]),
+                      _number(e["f_min"]), " ".join(_point(m) for m in e["minima"]) or "unbounded",
+                      _point(e["defaults"]["start"]), str(e["defaults"]["steps"]))
+    return table
+
+
+def _format_default(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, list | tuple):
-        return "(" + ", ".join(_cell(v) for v in value) + ")"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if value is None:
-        return "-"
-    return str(value)
+        return _point(value)
+    return _number(value)
 
 
-def show(entries: list[dict[str, Any]], as_json: bool) -> None:
+def _optimizers_table(entries: list[dict[str, Any]]) -> Table:
+    table = Table("name", "matches", "hyperparameters (defaults)", header_style="bold")
+    for e in entries:
+        matches = f"torch.optim.{e['torch_class']}" if e["torch_class"] else e["reference"]
+        hyper = ", ".join(f"{k}={_format_default(v)}" for k, v in e["hyperparameters"].items())
+        table.add_row(e["name"], matches, hyper)
+    return table
+
+
+TABLES = {"functions": _functions_table, "optimizers": _optimizers_table}
+TABLE_WIDTH_WHEN_PIPED = 160
+
+
+def show(what: str, as_json: bool) -> None:
+    entries = functions() if what == "functions" else optimizers()
     if as_json:
         write_stdout(to_json(entries))
         return
-    columns = [key for key in entries[0] if key not in ("reference", "aliases")]
-    table = Table(*columns, show_lines=False, header_style="bold")
-    for entry in entries:
-        table.add_row(*(_cell(entry[c]) for c in columns))
-    stderr.print(table)
+    console = stderr if stderr.is_terminal else Console(stderr=True, width=TABLE_WIDTH_WHEN_PIPED)
+    console.print(TABLES[what](entries))

@@ -1,0 +1,65 @@
+"""Regenerate every picture in docs/ with optviz itself.
+
+    python docs/make_gallery.py            # all pictures (a few minutes)
+    python docs/make_gallery.py --only rosenbrock
+
+Writes docs/images/<function>-<theme>.png (the last frame of a default race) for every built-in function in
+both themes, the README's animated GIF, and docs/gallery.md, which shows them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from optviz.functions import FUNCTIONS
+
+DOCS = Path(__file__).resolve().parent
+IMAGES = DOCS / "images"
+GALLERY_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
+STILL_SIZE = "960x540"
+THEMES = ("light", "dark")
+
+
+def optviz(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "optviz", *args, "--quiet"], check=True)
+
+
+def gallery_markdown(names: list[str]) -> str:
+    lines = [
+        "# Gallery",
+        "",
+        "The last frame of `optviz race --fn NAME` (default optimisers "
+        f"`{GALLERY_OPTIMIZERS}`, tuned learning rates) for every built-in function, in both themes.",
+        "Regenerate with `python docs/make_gallery.py`.",
+        "",
+    ]
+    for name in names:
+        function = FUNCTIONS.get(name)
+        lines += [f"## {name}", "", f"`{function.formula}`", ""]
+        lines += [f"![{name}, {theme} theme](images/{name}-{theme}.png)" for theme in THEMES]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", help="function names (default: all)")
+    args = parser.parse_args()
+    names = args.only or FUNCTIONS.names()
+    IMAGES.mkdir(exist_ok=True)
+    for name in names:
+        for theme in THEMES:
+            optviz("race", "--fn", name, "--opt", GALLERY_OPTIMIZERS, "--theme", theme, "--size", STILL_SIZE,
+                   "-o", str(IMAGES / f"{name}-{theme}.png"))
+            print(f"{name} ({theme})", file=sys.stderr)
+    if not args.only:
+        optviz("race", "--fn", "rosenbrock", "--opt", GALLERY_OPTIMIZERS, "--size", "800x450",
+               "-o", str(IMAGES / "rosenbrock-race.gif"))
+        (DOCS / "gallery.md").write_text(gallery_markdown(names))
+
+
+if __name__ == "__main__":
+    main()
