@@ -5,8 +5,10 @@ landscapes, so a newcomer's `--opt adam,sgd` would show nothing. For each optimi
 candidate lr from every start at once (one batched engine call) and keep, in turn,
 
     1. the candidates that did not diverge (all of them, if every one did),
-    2. of those, the ones that left the plotted domain least (the race must happen on screen),
-    3. of those, the ones that made at least 80% of the best progress, measured in decades of loss
+    2. of those, the ones that left the plotted domain least (the race must happen on screen) and
+       whose largest single step stays under 5% of the domain's diagonal (the animation reads as a
+       path, not as jumps across the picture),
+    3. of those, the ones that made at least 95% of the best progress, measured in decades of loss
        gap f - f_min removed (floored, so candidates that converged tie), or in plain descent of f
        when the function is unbounded below,
     4. and pick the one with the shortest path: it gets there as well, without wild overshoots.
@@ -27,8 +29,10 @@ from optviz.optimizers import OptimizerDef
 LR_GRID = np.logspace(-8.0, 2.0, 41)
 # Gaps below this (relative to 1 + |f_min|) count as converged; they tie on criterion 3.
 GAP_FLOOR = 1e-10
+# Criterion 2: no single step longer than this share of the domain's diagonal.
+MAX_STEP_SHARE = 0.05
 # Criterion 3: candidates making at least this share of the best progress are as good as the best.
-PROGRESS_SHARE = 0.8
+PROGRESS_SHARE = 0.95
 
 
 def _inside(function: TestFunction, positions: np.ndarray) -> np.ndarray:
@@ -56,6 +60,10 @@ def choose_candidate(function: TestFunction, losses: np.ndarray, positions: np.n
         candidates = candidates[~diverged[candidates]]
     left_domain = (~_inside(function, positions)).mean(axis=(0, 2))
     candidates = candidates[left_domain[candidates] == left_domain[candidates].min()]
+    step_lengths = np.linalg.norm(np.diff(positions, axis=0), axis=-1)  # (steps, candidates, starts)
+    (xmin, xmax), (ymin, ymax) = function.domain
+    too_far = step_lengths.max(axis=(0, 2)) / np.hypot(xmax - xmin, ymax - ymin) - MAX_STEP_SHARE
+    candidates = candidates[too_far[candidates] <= max(too_far[candidates].min(), 0.0)]
 
     progress = _progress(function, losses)
     best = progress[candidates].max()
@@ -63,7 +71,7 @@ def choose_candidate(function: TestFunction, losses: np.ndarray, positions: np.n
         return int(candidates[np.argmax(progress[candidates])])
     candidates = candidates[progress[candidates] >= PROGRESS_SHARE * best]
 
-    path_length = np.linalg.norm(np.diff(positions, axis=0), axis=-1).sum(axis=0).mean(axis=1)
+    path_length = step_lengths.sum(axis=0).mean(axis=1)
     return int(candidates[np.argmin(path_length[candidates])])
 
 

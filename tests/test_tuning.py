@@ -10,6 +10,11 @@ from optviz.specs import parse_optimizer_list, resolve_optimizers
 from optviz.tuning import LR_GRID, tune_learning_rate
 
 
+# Bowls and valleys with a single basin: every optimiser must at least halve the loss gap there. On the
+# multimodal functions a local minimum is an honest result, so "real progress" means a visible descent.
+SINGLE_BASIN = {"rosenbrock", "quadratic", "booth", "matyas", "beale"}
+
+
 @pytest.mark.parametrize("optimizer", OPTIMIZERS.names())
 @pytest.mark.parametrize("function", FUNCTIONS.names())
 def test_tuned_lr_makes_real_progress(function, optimizer):
@@ -25,9 +30,10 @@ def test_tuned_lr_makes_real_progress(function, optimizer):
         assert losses[-1] < losses[0] - 0.1 * (1 + abs(losses[0]))
     else:
         start_gap, final_gap = losses[0] - fn.f_min, losses[-1] - fn.f_min
-        assert final_gap < 0.8 * start_gap, f"{optimizer} barely moved on {function}: {start_gap} -> {final_gap}"
+        required = 0.5 if function in SINGLE_BASIN else 0.95
+        assert final_gap < required * start_gap, f"{optimizer} barely moved on {function}: {start_gap} -> {final_gap}"
     moved = np.linalg.norm(race.trajectories.positions[-1, 0, 0] - race.starts[0])
-    assert moved > 1e-3 * np.ptp(np.array(fn.domain), axis=1).max()
+    assert moved > 0.01 * np.ptp(np.array(fn.domain), axis=1).max()
 
 
 def test_tuning_is_deterministic_and_respects_other_hyperparameters():
