@@ -1,0 +1,395 @@
+"""The race picture: frame schedule, geometry of paths leaving the view, layout, themes, and the rendered scene."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from optviz.engine import Trajectories
+from optviz.errors import UsageError
+from optviz.functions import FUNCTIONS
+from optviz.race import Race, Run
+from optviz.render.schedule import DEFAULT_FRAME_CAP, frame_schedule
+from optviz.render.theme import THEMES
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# ----------------------------------------------------------------------------- frame schedule
+
+
+@pytest.mark.parametrize(
+    ("steps", "frames", "cap", "count"),
+    [
+        (300, None, DEFAULT_FRAME_CAP, 301),  # every step fits under the cap
+        (10, None, 600, 11),
+        (1000, None, 300, 300),  # too many steps: the cap
+        (1000, 50, 600, 50),  # an explicit count wins over the cap
+        (1000, 900, 600, 900),
+        (7, 100, 600, 8),  # more frames than steps: every step once
+        (1, 2, 600, 2),
+        (0, None, 600, 1),
+    ],
+)
+def test_frame_schedule_counts_and_ends(steps, frames, cap, count):
+    schedule = frame_schedule(steps, frames, cap)
+    assert len(schedule) == count
+    assert schedule[0] == 0 and schedule[-1] == steps
+    assert np.all(np.diff(schedule) > 0)
+    assert schedule.dtype.kind == "i"
+
+
+def test_frame_schedule_small_race_is_every_step():
+    assert np.array_equal(frame_schedule(50, None), np.arange(51))
+
+
+@given(st.integers(1, 100_000), st.integers(2, 5_000))
+def test_frame_schedule_is_even_and_strictly_increasing(steps, frames):
+    schedule = frame_schedule(steps, frames)
+    count = min(frames, steps + 1)
+    assert len(schedule) == count and schedule[0] == 0 and schedule[-1] == steps
+    assert np.all(np.diff(schedule) > 0)
+    # evenly sampled: each frame is within half a step of its exact position i * steps / (count - 1)
+    exact = np.arange(count) * steps / (count - 1)
+    assert np.max(np.abs(schedule - exact)) <= 0.5 + 1e-9
+
+
+@pytest.mark.parametrize(("steps", "frames", "cap"), [(10, 1, 600), (10, 0, 600), (-1, None, 600), (10, None, 1)])
+def test_frame_schedule_refuses_impossible_requests(steps, frames, cap):
+    with pytest.raises(UsageError):
+        frame_schedule(steps, frames, cap)
+
+
+def test_importing_the_schedule_does_not_import_matplotlib():
+    code = "import sys, optviz.render.schedule; sys.exit('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr or "optviz.render.schedule imported matplotlib"
+
+
+# ----------------------------------------------------------------------------- geometry: paths leaving the view
+
+# the scene's helpers need matplotlib; everything above this line must not
+from optviz.render import scene  # noqa: E402
+from optviz.render.landscape import shading, view_bounds  # noqa: E402
+
+UNIT_BOX = ((-1.0, 1.0), (-1.0, 1.0))
+
+
+@pytest.mark.parametrize(
+    ("inside", "outside", "expected"),
+    [
+        ((0.0, 0.0), (3.0, 0.0), (1.0, 0.0)),  # out through the right edge
+        ((0.0, 0.0), (0.0, -5.0), (0.0, -1.0)),  # bottom
+        ((0.5, 0.5), (2.0, 3.0), (0.8, 1.0)),  # top first: t_y = 0.5 / 2.5 < t_x = 0.5 / 1.5
+        ((0.0, 0.0), (2.0, 2.0), (1.0, 1.0)),  # exactly through a corner
+        ((-0.5, 0.0), (-3.0, 0.5), (-1.0, 0.1)),  # left, on a slant
+        ((0.2, 0.3), (0.4, 0.5), (0.4, 0.5)),  # never leaves: the end itself
+    ],
+)
+def test_exit_point_table(inside, outside, expected):
+    assert np.allclose(scene.exit_point(np.array(inside), np.array(outside), UNIT_BOX), expected)
+
+
+@given(
+    st.tuples(st.floats(-0.99, 0.99), st.floats(-0.99, 0.99)),
+    st.floats(0.0, 2 * np.pi),
+    st.floats(3.0, 1e6),  # longer than the box diagonal: b is always outside
+)
+def test_exit_point_lies_on_the_edge_and_on_the_segment(inside, angle, distance):
+    a = np.array(inside)
+    b = a + distance * np.array([np.cos(angle), np.sin(angle)])
+    p = scene.exit_point(a, b, UNIT_BOX)
+    assert np.isclose(np.max(np.abs(p)), 1.0)  # on the boundary of the unit box
+    along = np.dot(p - a, b - a) / np.dot(b - a, b - a)
+    assert 0.0 <= along <= 1.0
+    assert np.allclose(a + along * (b - a), p, atol=1e-9 * distance)  # on the segment
+
+
+def test_exit_point_is_vectorised():
+    inside = np.zeros((3, 2))
+    outside = np.array([[2.0, 0.0], [0.0, 2.0], [-4.0, 0.0]])
+    assert np.allclose(scene.exit_point(inside, outside, UNIT_BOX), [[1, 0], [0, 1], [-1, 0]])
+
+
+# ----------------------------------------------------------------------------- a race built by hand
+
+STEPS = 20
+ESCAPE_STEP = 15  # the escaping run diverges here
+ROSENBROCK = FUNCTIONS.get("rosenbrock")  # view x in [-2, 2], y in [-1, 3]
+
+
+def hand_race(steps: int = STEPS) -> Race:
+    """Two runs from (-1.5, 2): one walks straight to the minimum (1, 1); one runs right along y = 2, leaves the
+    view through x = 2 between steps 12 and 13, and diverges at ESCAPE_STEP (frozen from then, as the engine does)."""
+    t = np.linspace(0.0, 1.0, steps + 1)[:, None]
+    start = np.array([-1.5, 2.0])
+    calm = start + t * (np.array([1.0, 1.0]) - start)
+    escape = start + t * np.array([5.5, 0.0])
+    frozen = min(ESCAPE_STEP, steps + 1)
+    escape[frozen:] = escape[frozen - 1]
+    positions = np.stack([calm, escape], axis=1)[:, :, None, :]  # (steps + 1, runs, starts, 2)
+    diverged = np.array([[-1], [ESCAPE_STEP if ESCAPE_STEP <= steps else -1]])
+    trajectories = Trajectories(positions, ROSENBROCK.value_at(positions), diverged)
+    runs = (Run("adam", "adam", {"lr": 0.05}, "user"), Run("sgd", "sgd", {"lr": 0.1}, "user"))
+    return Race(ROSENBROCK, runs, start[None, :], steps, trajectories)
+
+
+def test_frame_markers_show_heads_edges_and_crosses():
+    race = hand_race()
+    bounds = view_bounds(race.function.domain, race.starts)
+    positions = race.trajectories.positions
+    last_inside = scene.last_inside_step(positions, bounds)
+
+    def markers(step):
+        return scene.frame_markers(positions, last_inside, race.trajectories.diverged_step, step, bounds)
+
+    points, kinds, _ = markers(12)  # both in view: x = -1.5 + 5.5 * 12 / 20 = 1.8
+    assert list(kinds) == [scene.HEAD, scene.HEAD]
+    assert np.allclose(points, positions[12, :, 0])
+    points, kinds, directions = markers(14)  # the escaping run is out (x = 2.35): an arrow at (2, 2) pointing +x
+    assert list(kinds) == [scene.HEAD, scene.EDGE]
+    assert np.allclose(points[1], [2.0, 2.0])
+    assert directions[1][0] > 0 and directions[1][1] == 0
+    points, kinds, _ = markers(STEPS)  # diverged while out: a cross where it left
+    assert list(kinds) == [scene.HEAD, scene.CROSS]
+    assert np.allclose(points[1], [2.0, 2.0])
+
+
+def test_legend_reports_divergence_only_once_it_has_happened():
+    race = hand_race()
+    before = scene.legend_labels(race, ESCAPE_STEP - 1)
+    after = scene.legend_labels(race, ESCAPE_STEP)
+    assert before == ("adam  lr=0.05", "sgd  lr=0.1")
+    assert after == ("adam  lr=0.05", f"sgd  lr=0.1\ndiverged at step {ESCAPE_STEP}")
+
+
+@pytest.mark.parametrize(("lr", "text"), [(0.05, "0.05"), (1e-3, "0.001"), (1e-5, "1e-5"), (0.00123456, "0.00123")])
+def test_format_lr(lr, text):
+    assert scene.format_lr(lr) == text
+
+
+def test_divergence_note_with_several_starts():
+    note = scene.divergence_note(np.array([-1, 7, 4]), 10)
+    assert note == "2 of 3 diverged, first at step 4"
+    assert scene.divergence_note(np.array([-1, 7, 4]), 3) == ""
+
+
+@pytest.mark.parametrize(
+    ("formula", "pretty"),
+    [
+        ("(1 - x)^2 + 100 (y - x^2)^2", "(1 − x)² + 100 (y − x²)²"),
+        ("x**10 - cos(2 pi x)", "x¹⁰ − cos(2 π x)"),
+        ("exp(-x^2) - 1e-3", "exp(-x²) − 1e-3"),  # only spaced minus signs become −; exponents stay
+    ],
+)
+def test_pretty_formula(formula, pretty):
+    assert scene.pretty_formula(formula) == pretty
+
+
+def test_view_grows_to_show_every_start():
+    (xmin, xmax), (ymin, ymax) = view_bounds(((-1.0, 1.0), (-1.0, 1.0)), np.array([[3.0, 0.0], [0.0, -2.0]]))
+    assert xmin == -1.0 and xmax > 3.0 and ymin < -2.0 and ymax == 1.0
+
+
+# ----------------------------------------------------------------------------- loss panel and landscape scales
+
+
+def test_loss_scale_is_log_when_the_gap_spans_decades():
+    losses = np.geomspace(10.0, 1e-4, 21)[:, None, None]
+    view = np.ones_like(losses, dtype=bool)
+    loss = scene.loss_scale(losses, 0.0, view)
+    assert loss.log and loss.ylim[0] < 1e-4 and loss.ylim[1] > 10.0
+
+
+def test_loss_scale_is_linear_without_f_min_and_ignores_values_out_of_view():
+    losses = np.concatenate([np.linspace(1.0, -2.0, 11), [-1e12]])[:, None, None]
+    view = np.ones_like(losses, dtype=bool)
+    view[-1] = False  # the run that slid off a saddle
+    loss = scene.loss_scale(losses, None, view)
+    assert not loss.log
+    assert -3.0 < loss.ylim[0] < -2.0 and 1.0 < loss.ylim[1] < 2.0
+
+
+@pytest.mark.parametrize("function", list(FUNCTIONS), ids=lambda f: f.name)
+def test_shading_is_finite_and_uses_the_whole_colour_range(function):
+    from optviz.render.landscape import sample_grid
+
+    _, _, f = sample_grid(function, function.domain, points=80)
+    h, levels = shading(f, function.f_min, function.log_scale and function.f_min is not None)
+    assert np.all(np.isfinite(h)) and np.all(np.diff(levels) > 0)
+    assert h.min() >= levels[0] and h.max() <= levels[-1]
+    # colour variety: the darkest and lightest tenths of the range are both used, and so is the middle
+    fraction = (h - levels[0]) / (levels[-1] - levels[0])
+    assert (fraction < 0.1).any() and (fraction > 0.9).any() and ((fraction > 0.3) & (fraction < 0.7)).any()
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+@pytest.mark.parametrize("size", [(800, 600), (1280, 720), (1920, 1080), (640, 640)])
+@pytest.mark.parametrize("aspect", [0.25, 0.5, 1.0, 2.0])
+def test_layout_panels_are_inside_and_apart(size, aspect):
+    width, height = size
+    lay = scene.layout(width, height, em=15.0, title_height=20.0, data_aspect=aspect)
+    boxes = [lay.landscape, lay.loss, lay.legend_box]
+    for left, bottom, w, h in boxes:
+        assert w > 0 and h > 0 and left >= 0 and bottom >= 0 and left + w <= width and bottom + h <= height
+    for i, (l1, b1, w1, h1) in enumerate(boxes):
+        for l2, b2, w2, h2 in boxes[i + 1:]:
+            assert l1 + w1 <= l2 or l2 + w2 <= l1 or b1 + h1 <= b2 or b2 + h2 <= b1, "panels overlap"
+    assert np.isclose(lay.landscape[3] / lay.landscape[2], aspect)  # the landscape keeps the data's aspect
+
+
+def test_layout_puts_a_wide_view_above_the_loss_panel():
+    lay = scene.layout(1280, 720, em=15.0, title_height=20.0, data_aspect=0.4)
+    assert lay.landscape[1] >= lay.loss[1] + lay.loss[3]
+
+
+# ----------------------------------------------------------------------------- themes
+
+
+def relative_luminance(colour) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    from matplotlib.colors import to_rgb
+
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a, b) -> float:
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_theme_registry():
+    assert THEMES.names() == ["light", "dark"]
+    with pytest.raises(UsageError, match="dark"):
+        THEMES.get("drak")
+
+
+@pytest.mark.parametrize("theme", list(THEMES), ids=lambda t: t.name)
+def test_theme_text_is_readable(theme):
+    assert contrast(theme.text, theme.background) >= 7.0
+    assert contrast(theme.muted, theme.background) >= 4.5
+    assert len(set(theme.palette)) == len(theme.palette)
+
+
+# ----------------------------------------------------------------------------- the rendered scene
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    made = {}
+
+    def get(size=(800, 600), theme="light"):
+        if (size, theme) not in made:
+            made[size, theme] = scene.RaceScene(hand_race(), size=size, theme=theme)
+        return made[size, theme]
+
+    yield get
+    for made_scene in made.values():
+        made_scene.close()
+
+
+@pytest.mark.parametrize(
+    ("size", "theme"),
+    [((800, 600), "light"), ((800, 600), "dark"), ((1280, 720), "dark"), ((1001, 563), "light"), ((320, 240), "dark")],
+)
+def test_render_has_the_exact_size(scenes, size, theme):
+    frame = scenes(size, theme).render(STEPS // 2)
+    assert frame.shape == (size[1], size[0], 4) and frame.dtype == np.uint8
+
+
+def test_frames_change_as_the_paths_move_and_repeat_exactly(scenes):
+    view = scenes()
+    first, middle = view.render(0), view.render(10)
+    last = view.render(STEPS)
+    assert not np.array_equal(first, middle) and not np.array_equal(middle, last)
+    assert np.array_equal(view.render(10), middle)  # going back gives the same picture: nothing accumulates
+    assert np.array_equal(view.render(STEPS), last)
+
+
+def test_render_refuses_a_step_outside_the_race(scenes):
+    with pytest.raises(UsageError, match="step"):
+        scenes().render(STEPS + 1)
+
+
+def test_legend_text_changes_when_a_run_diverges(scenes):
+    view = scenes()
+    legend_texts = lambda: [t.get_text() for t in view.figure.legends[0].texts]  # noqa: E731
+    view.render(ESCAPE_STEP - 1)
+    assert not any("diverged" in text for text in legend_texts())
+    view.render(ESCAPE_STEP)
+    assert any(f"diverged at step {ESCAPE_STEP}" in text for text in legend_texts())
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_still_in_each_format(scenes, tmp_path, suffix):
+    view = scenes()
+    before = view.render(STEPS // 2)
+    path = tmp_path / f"still{suffix}"
+    view.save_still(path, STEPS // 2)
+    assert np.array_equal(view.render(STEPS // 2), before)  # saving leaves the animation as it was
+    data = path.read_bytes()
+    assert len(data) > 1000
+    if suffix == ".svg":
+        assert b"<svg" in data
+    elif suffix == ".pdf":
+        assert data.startswith(b"%PDF")
+    else:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            still = np.asarray(image.convert("RGBA"))
+        assert still.shape == (600, 800, 4)
+        assert np.abs(still.astype(int) - view.render(STEPS // 2)).mean() < 1.0  # the same picture as the frame
+
+
+def test_still_refuses_an_unknown_format(scenes, tmp_path):
+    with pytest.raises(UsageError, match=".gif"):
+        scenes().save_still(tmp_path / "still.gif", 0)
+
+
+def test_still_format_can_be_given_for_a_temporary_name(scenes, tmp_path):
+    path = tmp_path / "still.svg.partial"
+    scenes().save_still(path, 0, format="svg")
+    assert b"<svg" in path.read_bytes()
+
+
+@pytest.mark.parametrize("theme_name", ["light", "dark"])
+def test_every_text_is_readable_on_its_background(scenes, theme_name):
+    from matplotlib.text import Text
+
+    view = scenes(theme=theme_name)
+    theme = THEMES.get(theme_name)
+    view.render(STEPS)
+    texts = [t for t in view.figure.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert len(texts) > 10  # title, counter, axis labels, tick labels, legend
+    for text in texts:
+        assert contrast(text.get_color(), theme.background) >= 4.5, text.get_text()
+    legend = view.figure.legends[0]
+    assert contrast(legend.get_frame().get_facecolor(), theme.background) < 1.1  # the frame is the background
+
+
+def test_dark_theme_is_dark_with_light_text(scenes):
+    view = scenes(theme="dark")
+    dark = THEMES.get("dark")
+    frame = view.render(STEPS)
+    assert relative_luminance(view.figure.get_facecolor()) < 0.05
+    assert frame[2, 2, :3].max() < 40 and frame[-3, -3, :3].max() < 40  # corners are background
+    tick = view.figure.axes[0].get_xticklabels()[0]
+    assert tick.get_color() == dark.muted and relative_luminance(tick.get_color()) > 0.5
+
+
+def test_a_race_of_zero_steps_renders():
+    view = scene.RaceScene(hand_race(steps=0), size=(800, 600))
+    try:
+        assert view.render(0).shape == (600, 800, 4)
+    finally:
+        view.close()
