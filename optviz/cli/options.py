@@ -29,7 +29,7 @@ NoTuneOption = Annotated[
     bool, typer.Option("--no-tune", help="Use torch's default lr where none is given, instead of tuning one.")
 ]
 TrajectoryOption = Annotated[
-    bool, typer.Option("--trajectory", help="Include every step's [x, y, loss] in the JSON.")
+    bool, typer.Option("--trajectory", help="Include every step's x, y and loss in the JSON.")
 ]
 
 

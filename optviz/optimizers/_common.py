@@ -40,4 +40,6 @@ def lerp(start: Array, end: Array, weight) -> Array:
     For weight < 0.5 torch evaluates start + weight * (end - start), otherwise
     end - (end - start) * (1 - weight); both are the same number up to rounding.
     """
+    if np.ndim(weight) == 0:  # one branch, as torch takes it (the usual case: beta is a plain float)
+        return start + weight * (end - start) if weight < 0.5 else end - (end - start) * (1 - weight)
     return np.where(weight < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
