@@ -1,0 +1,52 @@
+"""Render a computed race into a file: a GIF or MP4 animation, or a PNG, SVG or PDF still of the last step.
+
+    render_race(race, RenderSpec(Path("race.gif"), fps=30))
+
+The file appears complete or not at all (`atomic_output`). matplotlib, Pillow and ffmpeg are imported only when
+`render_race` runs, so importing this package (the CLI does, for `--help`) stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from optviz.errors import OutputError
+from optviz.render.atomic import atomic_output
+from optviz.render.spec import RenderSpec, validate_render_spec
+
+if TYPE_CHECKING:
+    from optviz.race import Race
+
+__all__ = ["RenderSpec", "render_race", "validate_render_spec"]
+
+
+def render_race(race: Race, spec: RenderSpec, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write `race` to `spec.out` and return that path; `progress(done, total)` is called after every frame."""
+    from optviz.render.encoders import Animation, encoders
+    from optviz.render.scene import RaceScene
+    from optviz.render.schedule import frame_schedule
+
+    validate_render_spec(spec)
+    report = progress or _ignore_progress
+    out = Path(spec.out)
+    scene = RaceScene(race, size=spec.frame_size, theme=spec.theme, title=spec.title)
+    try:
+        with atomic_output(out) as temporary:
+            if spec.is_animation:
+                steps = frame_schedule(race.steps, spec.frames)
+                animation = Animation(scene.render, steps, spec.frame_size, spec.fps, spec.hold)
+                encoders()[spec.format](animation, temporary, report)
+            else:
+                scene.save_still(temporary, race.steps)
+                report(1, 1)
+    except OSError as error:
+        raise OutputError(f"cannot write '{out}': {error.strerror or error}") from error
+    finally:
+        scene.close()
+    return out
+
+
+def _ignore_progress(done: int, total: int) -> None:
+    """The default progress callback."""
