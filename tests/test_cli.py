@@ -167,3 +167,9 @@ def test_core_modules_import_one_way():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_version_goes_to_stdout():
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"optviz {__version__}"

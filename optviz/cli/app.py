@@ -25,6 +25,22 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from optviz import __version__
+
+        write_stdout(f"optviz {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Race gradient-descent optimisers across 2-D test functions: animated contour plots and JSON stats."""
+
+
 def _run(setup: RaceSetup):
     from optviz.race import run_race
 
