@@ -65,7 +65,8 @@ def choose_candidate(function: TestFunction, losses: np.ndarray, positions: np.n
     too_far = step_lengths.max(axis=(0, 2)) / np.hypot(xmax - xmin, ymax - ymin) - MAX_STEP_SHARE
     candidates = candidates[too_far[candidates] <= max(too_far[candidates].min(), 0.0)]
 
-    progress = _progress(function, losses)
+    with np.errstate(invalid="ignore"):  # inf - inf where the start itself was not finite: no progress
+        progress = np.nan_to_num(_progress(function, losses), nan=-np.inf)
     best = progress[candidates].max()
     if best <= 0:  # nothing descended: at least do the least harm
         return int(candidates[np.argmax(progress[candidates])])

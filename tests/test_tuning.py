@@ -52,3 +52,9 @@ def test_explicit_lr_is_used_as_given_and_no_tune_uses_torch_default():
     given, default = run_race(fn, specs, [fn.default_start], 20, tune=False).runs
     assert (given.params["lr"], given.lr_source) == (0.0123, "user")
     assert (default.params["lr"], default.lr_source) == (OPTIMIZERS.get("sgd").defaults()["lr"], "default")
+
+
+def test_tuning_survives_a_start_where_the_function_is_not_finite():
+    fn = FUNCTIONS.get("rosenbrock")
+    adam = OPTIMIZERS.get("adam")
+    assert tune_learning_rate(fn, adam, adam.resolve({}), np.array([[1e308, 1e308]]), 10) in LR_GRID

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from optviz.errors import UsageError
@@ -47,6 +48,11 @@ def resolve_setup(fn: str, opt: list[str] | None, start: str | None, steps: int 
     function = FUNCTIONS.get(fn)
     specs = tuple(resolve_optimizers(parse_optimizer_list(opt or [DEFAULT_OPTIMIZERS])))
     start_point = parse_start(start) if start is not None else function.default_start
+    with np.errstate(all="ignore"):
+        start_value = float(function.value_at(np.array(start_point)))
+    if not np.isfinite(start_value):
+        raise UsageError(f"--start={start_point[0]:g},{start_point[1]:g}: {function.name} is not finite there "
+                         f"(f = {start_value}); start closer to its domain {list(map(list, function.domain))}")
     if steps is not None and not 1 <= steps <= MAX_STEPS:
         raise UsageError(f"--steps must be between 1 and {MAX_STEPS} (got {steps})")
     return RaceSetup(function, specs, start_point, steps or function.default_steps, not no_tune)
