@@ -72,10 +72,19 @@ def test_importing_the_schedule_does_not_import_matplotlib():
     assert result.returncode == 0, result.stderr or "optviz.render.schedule imported matplotlib"
 
 
+@pytest.mark.parametrize("module", ["geometry", "labels", "layout", "loss_scale", "sizes"])
+def test_pure_scene_helpers_do_not_import_matplotlib(module):
+    code = f"import sys, optviz.render.{module}; sys.exit('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr or f"optviz.render.{module} imported matplotlib"
+
+
 # ----------------------------------------------------------------------------- geometry: paths leaving the view
 
-# the scene's helpers need matplotlib; everything above this line must not
-from optviz.render import scene  # noqa: E402
+# the scene needs matplotlib; everything above this line must not
+from optviz.render import geometry, labels, scene  # noqa: E402
+from optviz.render.layout import layout  # noqa: E402
+from optviz.render.loss_scale import loss_scale  # noqa: E402
 from optviz.render.landscape import shading, view_bounds  # noqa: E402
 
 UNIT_BOX = ((-1.0, 1.0), (-1.0, 1.0))
@@ -93,7 +102,7 @@ UNIT_BOX = ((-1.0, 1.0), (-1.0, 1.0))
     ],
 )
 def test_exit_point_table(inside, outside, expected):
-    assert np.allclose(scene.exit_point(np.array(inside), np.array(outside), UNIT_BOX), expected)
+    assert np.allclose(geometry.exit_point(np.array(inside), np.array(outside), UNIT_BOX), expected)
 
 
 @given(
@@ -104,7 +113,7 @@ def test_exit_point_table(inside, outside, expected):
 def test_exit_point_lies_on_the_edge_and_on_the_segment(inside, angle, distance):
     a = np.array(inside)
     b = a + distance * np.array([np.cos(angle), np.sin(angle)])
-    p = scene.exit_point(a, b, UNIT_BOX)
+    p = geometry.exit_point(a, b, UNIT_BOX)
     assert np.isclose(np.max(np.abs(p)), 1.0)  # on the boundary of the unit box
     along = np.dot(p - a, b - a) / np.dot(b - a, b - a)
     assert 0.0 <= along <= 1.0
@@ -114,7 +123,7 @@ def test_exit_point_lies_on_the_edge_and_on_the_segment(inside, angle, distance)
 def test_exit_point_is_vectorised():
     inside = np.zeros((3, 2))
     outside = np.array([[2.0, 0.0], [0.0, 2.0], [-4.0, 0.0]])
-    assert np.allclose(scene.exit_point(inside, outside, UNIT_BOX), [[1, 0], [0, 1], [-1, 0]])
+    assert np.allclose(geometry.exit_point(inside, outside, UNIT_BOX), [[1, 0], [0, 1], [-1, 0]])
 
 
 # ----------------------------------------------------------------------------- a race built by hand
@@ -144,40 +153,40 @@ def test_frame_markers_show_heads_edges_and_crosses():
     race = hand_race()
     bounds = view_bounds(race.function.domain, race.starts)
     positions = race.trajectories.positions
-    last_inside = scene.last_inside_step(positions, bounds)
+    last_inside = geometry.last_inside_step(positions, bounds)
 
     def markers(step):
-        return scene.frame_markers(positions, last_inside, race.trajectories.diverged_step, step, bounds)
+        return geometry.frame_markers(positions, last_inside, race.trajectories.diverged_step, step, bounds)
 
     points, kinds, _ = markers(12)  # both in view: x = -1.5 + 5.5 * 12 / 20 = 1.8
-    assert list(kinds) == [scene.HEAD, scene.HEAD]
+    assert list(kinds) == [geometry.HEAD, geometry.HEAD]
     assert np.allclose(points, positions[12, :, 0])
     points, kinds, directions = markers(14)  # the escaping run is out (x = 2.35): an arrow at (2, 2) pointing +x
-    assert list(kinds) == [scene.HEAD, scene.EDGE]
+    assert list(kinds) == [geometry.HEAD, geometry.EDGE]
     assert np.allclose(points[1], [2.0, 2.0])
     assert directions[1][0] > 0 and directions[1][1] == 0
     points, kinds, _ = markers(STEPS)  # diverged while out: a cross where it left
-    assert list(kinds) == [scene.HEAD, scene.CROSS]
+    assert list(kinds) == [geometry.HEAD, geometry.CROSS]
     assert np.allclose(points[1], [2.0, 2.0])
 
 
 def test_legend_reports_divergence_only_once_it_has_happened():
     race = hand_race()
-    before = scene.legend_labels(race, ESCAPE_STEP - 1)
-    after = scene.legend_labels(race, ESCAPE_STEP)
+    before = labels.legend_labels(race, ESCAPE_STEP - 1)
+    after = labels.legend_labels(race, ESCAPE_STEP)
     assert before == ("adam  lr=0.05", "sgd  lr=0.1")
     assert after == ("adam  lr=0.05", f"sgd  lr=0.1\ndiverged at step {ESCAPE_STEP}")
 
 
 @pytest.mark.parametrize(("lr", "text"), [(0.05, "0.05"), (1e-3, "0.001"), (1e-5, "1e-5"), (0.00123456, "0.00123")])
 def test_format_lr(lr, text):
-    assert scene.format_lr(lr) == text
+    assert labels.format_lr(lr) == text
 
 
 def test_divergence_note_with_several_starts():
-    note = scene.divergence_note(np.array([-1, 7, 4]), 10)
+    note = labels.divergence_note(np.array([-1, 7, 4]), 10)
     assert note == "2 of 3 diverged, first at step 4"
-    assert scene.divergence_note(np.array([-1, 7, 4]), 3) == ""
+    assert labels.divergence_note(np.array([-1, 7, 4]), 3) == ""
 
 
 @pytest.mark.parametrize(
@@ -189,7 +198,7 @@ def test_divergence_note_with_several_starts():
     ],
 )
 def test_pretty_formula(formula, pretty):
-    assert scene.pretty_formula(formula) == pretty
+    assert labels.pretty_formula(formula) == pretty
 
 
 def test_view_grows_to_show_every_start():
@@ -203,7 +212,7 @@ def test_view_grows_to_show_every_start():
 def test_loss_scale_is_log_when_the_gap_spans_decades():
     losses = np.geomspace(10.0, 1e-4, 21)[:, None, None]
     view = np.ones_like(losses, dtype=bool)
-    loss = scene.loss_scale(losses, 0.0, view)
+    loss = loss_scale(losses, 0.0, view)
     assert loss.log and loss.ylim[0] < 1e-4 and loss.ylim[1] > 10.0
 
 
@@ -211,7 +220,7 @@ def test_loss_scale_is_linear_without_f_min_and_ignores_values_out_of_view():
     losses = np.concatenate([np.linspace(1.0, -2.0, 11), [-1e12]])[:, None, None]
     view = np.ones_like(losses, dtype=bool)
     view[-1] = False  # the run that slid off a saddle
-    loss = scene.loss_scale(losses, None, view)
+    loss = loss_scale(losses, None, view)
     assert not loss.log
     assert -3.0 < loss.ylim[0] < -2.0 and 1.0 < loss.ylim[1] < 2.0
 
@@ -236,7 +245,7 @@ def test_shading_is_finite_and_uses_the_whole_colour_range(function):
 @pytest.mark.parametrize("aspect", [0.25, 0.5, 1.0, 2.0])
 def test_layout_panels_are_inside_and_apart(size, aspect):
     width, height = size
-    lay = scene.layout(width, height, em=15.0, title_height=20.0, data_aspect=aspect)
+    lay = layout(width, height, em=15.0, title_height=20.0, data_aspect=aspect)
     boxes = [lay.landscape, lay.loss, lay.legend_box]
     for left, bottom, w, h in boxes:
         assert w > 0 and h > 0 and left >= 0 and bottom >= 0 and left + w <= width and bottom + h <= height
@@ -247,7 +256,7 @@ def test_layout_panels_are_inside_and_apart(size, aspect):
 
 
 def test_layout_puts_a_wide_view_above_the_loss_panel():
-    lay = scene.layout(1280, 720, em=15.0, title_height=20.0, data_aspect=0.4)
+    lay = layout(1280, 720, em=15.0, title_height=20.0, data_aspect=0.4)
     assert lay.landscape[1] >= lay.loss[1] + lay.loss[3]
 
 
@@ -349,6 +358,15 @@ def test_still_in_each_format(scenes, tmp_path, suffix):
             still = np.asarray(image.convert("RGBA"))
         assert still.shape == (600, 800, 4)
         assert np.abs(still.astype(int) - view.render(STEPS // 2)).mean() < 1.0  # the same picture as the frame
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".pdf"])
+def test_vector_still_is_the_same_bytes_every_time(scenes, tmp_path, suffix):
+    view = scenes()
+    first, second = tmp_path / f"first{suffix}", tmp_path / f"second{suffix}"
+    view.save_still(first, STEPS)
+    view.save_still(second, STEPS)
+    assert first.read_bytes() == second.read_bytes()
 
 
 def test_still_refuses_an_unknown_format(scenes, tmp_path):

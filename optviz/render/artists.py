@@ -1,0 +1,111 @@
+"""Drawing helpers for the race picture: each takes an Axes and returns the artists it made.
+
+The moving artists are made empty here; `RaceScene` fills them in for each step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.collections import PathCollection
+from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
+from matplotlib.path import Path as MarkerPath
+from matplotlib.transforms import IdentityTransform
+
+from optviz.render.geometry import CROSS, EDGE, HEAD
+from optviz.render.sizes import ARROW_PT, CROSS_PT, HALO_PT, HEAD_PT, LABEL_PT, LOSS_PT, START_PT, TICK_PT, TRAIL_PT
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from optviz.render.theme import Theme
+
+TICK_STEPS = [1, 2, 2.5, 5, 10]  # tick spacings: 0.5, 1, 2.5, 25 ... (never 0.8 or 40)
+
+
+def _marker_path(marker: str) -> MarkerPath:
+    style = MarkerStyle(marker)
+    return style.get_path().transformed(style.get_transform())
+
+
+MARKER_PATHS = {HEAD: _marker_path("o"), CROSS: _marker_path("X")}
+MARKER_SIZES = {HEAD: HEAD_PT**2, EDGE: ARROW_PT**2, CROSS: CROSS_PT**2}
+# An arrowhead pointing along +x with its tip at the origin, so it sits just inside the edge it points through.
+ARROW_VERTICES = np.array([[0.0, 0.0], [-0.9, 0.42], [-0.65, 0.0], [-0.9, -0.42], [0.0, 0.0]])
+
+
+def arrow_path(angle: float) -> MarkerPath:
+    """The arrowhead turned `angle` radians anticlockwise (in display space)."""
+    c, s = math.cos(angle), math.sin(angle)
+    return MarkerPath(ARROW_VERTICES @ np.array([[c, s], [-s, c]]), closed=True)
+
+
+def style_axes(ax: Axes, theme: Theme, xlabel: str, ylabel: str) -> None:
+    """Theme colours and sizes on every part of a panel: face, spines, ticks, tick and axis labels."""
+    ax.set_facecolor(theme.background)
+    for spine in ax.spines.values():
+        spine.set_edgecolor(theme.muted)
+    ax.tick_params(colors=theme.muted, labelcolor=theme.muted, labelsize=TICK_PT)
+    ax.xaxis.get_offset_text().set_color(theme.muted)
+    ax.yaxis.get_offset_text().set_color(theme.muted)
+    ax.set_xlabel(xlabel, color=theme.text, fontsize=LABEL_PT)
+    ax.set_ylabel(ylabel, color=theme.text, fontsize=LABEL_PT)
+
+
+def halo(theme: Theme, width: float) -> list:
+    """Path effects outlining a line `width` pt wide in the theme's halo colour (for the legend's handles)."""
+    return [patheffects.Stroke(linewidth=width + 2 * HALO_PT, foreground=theme.halo), patheffects.Normal()]
+
+
+def run_colour(theme: Theme, run: int) -> str:
+    return theme.palette[run % len(theme.palette)]
+
+
+def run_linestyle(theme: Theme, run: int) -> str:
+    """Solid for the first cycle through the palette, dashed after, so colours that repeat still differ."""
+    return "-" if run < len(theme.palette) else "--"
+
+
+def draw_starts(ax: Axes, starts: np.ndarray, theme: Theme) -> list:
+    """A square on every start point (starts: (N, 2))."""
+    return ax.plot(starts[:, 0], starts[:, 1], linestyle="none", marker="s", markersize=START_PT,
+                   markerfacecolor=theme.start_face, markeredgecolor=theme.start_edge, markeredgewidth=1.4,
+                   zorder=2)
+
+
+def draw_paths(ax: Axes, runs: int, starts: int, theme: Theme) -> tuple[Line2D, list, PathCollection]:
+    """Empty artists for the moving paths: one outline under every trail (the halo: one line through all of
+    them, one draw), a trail per run, and one marker collection for every trajectory."""
+    outline = ax.plot([], [], color=theme.halo, linewidth=TRAIL_PT + 2 * HALO_PT, solid_capstyle="round",
+                      solid_joinstyle="round", zorder=4)[0]
+    trails = [ax.plot([], [], color=run_colour(theme, r), linestyle=run_linestyle(theme, r), linewidth=TRAIL_PT,
+                      solid_capstyle="round", solid_joinstyle="round", zorder=4.1)[0]
+              for r in range(runs)]
+    colours = [run_colour(theme, r) for r in range(runs) for _ in range(starts)]
+    markers = PathCollection([MARKER_PATHS[HEAD]], offsets=np.zeros((runs * starts, 2)),
+                             offset_transform=ax.transData, transform=IdentityTransform(), facecolors=colours,
+                             edgecolors=theme.halo, linewidths=1.3, zorder=5, clip_on=False)
+    ax.add_collection(markers, autolim=False)
+    return outline, trails, markers
+
+
+def draw_loss_curves(ax: Axes, runs: int, starts: int, theme: Theme) -> tuple[list, PathCollection]:
+    """One (empty) loss curve per run and a dot for every trajectory's current loss."""
+    curves = [ax.plot([], [], color=run_colour(theme, r), linestyle=run_linestyle(theme, r), linewidth=LOSS_PT,
+                      zorder=3)[0] for r in range(runs)]
+    colours = [run_colour(theme, r) for r in range(runs) for _ in range(starts)]
+    dots = ax.scatter(np.zeros(runs * starts), np.ones(runs * starts), s=(0.6 * HEAD_PT) ** 2, c=colours,
+                      edgecolors=theme.background, linewidths=0.8, zorder=4)
+    return curves, dots
+
+
+def legend_handles(theme: Theme, runs: int) -> list[Line2D]:
+    """What the legend shows beside each run's label: its trail's colour and dash, halo and head."""
+    return [Line2D([], [], color=run_colour(theme, r), linestyle=run_linestyle(theme, r), linewidth=TRAIL_PT,
+                   marker="o", markersize=0.8 * HEAD_PT, markerfacecolor=run_colour(theme, r),
+                   markeredgecolor=theme.halo, path_effects=halo(theme, TRAIL_PT))
+            for r in range(runs)]

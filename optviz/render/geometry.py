@@ -1,0 +1,88 @@
+"""Where the paths are, relative to the view: pure numpy, no matplotlib.
+
+What a trajectory's marker shows at step k (see `frame_markers`):
+    inside the view                -> a dot at its position
+    outside the view               -> an arrowhead on the view's edge where the path last left it, pointing
+                                      the way it went (the trail itself is clipped at the edge)
+    diverged at step d <= k        -> a cross at its last position, or where it left the view if that is
+                                      outside
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from optviz.render.landscape import Bounds
+
+HEAD, EDGE, CROSS = 0, 1, 2  # marker kinds
+
+
+def exit_point(inside: np.ndarray, outside: np.ndarray, bounds: Bounds) -> np.ndarray:
+    """Where the segment from `inside` (a point in the box) to `outside` crosses the box's edge; shapes (..., 2).
+
+    Along p(t) = a + t (b - a) the x coordinate reaches the bound on b's side at t_x = (edge_x - a_x) / (b_x - a_x)
+    (never when b_x = a_x), likewise y; the segment leaves at t* = min(t_x, t_y), clipped to [0, 1], so a
+    segment that stays inside returns its end b.
+    """
+    a = np.asarray(inside, dtype=np.float64)
+    b = np.asarray(outside, dtype=np.float64)
+    low = np.array([bounds[0][0], bounds[1][0]])
+    high = np.array([bounds[0][1], bounds[1][1]])
+    d = b - a
+    with np.errstate(all="ignore"):  # d = 0 (no crossing) and tiny d both give t = inf
+        t_high = np.where(d > 0, (high - a) / d, np.inf)
+        t_low = np.where(d < 0, (low - a) / d, np.inf)
+    t = np.clip(np.minimum(t_high, t_low).min(axis=-1), 0.0, 1.0)
+    return a + t[..., None] * d
+
+
+def inside_view(points: np.ndarray, bounds: Bounds) -> np.ndarray:
+    """Whether each point (..., 2) lies in the closed box."""
+    (xmin, xmax), (ymin, ymax) = bounds
+    x, y = points[..., 0], points[..., 1]
+    return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+
+def last_inside_step(positions: np.ndarray, bounds: Bounds) -> np.ndarray:
+    """For positions (T+1, ...,  2): the latest step <= t at which each trajectory was in the view, -1 if never."""
+    steps = np.arange(positions.shape[0]).reshape((-1,) + (1,) * (positions.ndim - 2))
+    return np.maximum.accumulate(np.where(inside_view(positions, bounds), steps, -1), axis=0)
+
+
+def frame_markers(
+    positions: np.ndarray, last_inside: np.ndarray, diverged_step: np.ndarray, step: int, bounds: Bounds
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each trajectory's marker at `step`: points (N, 2), kinds (N,) in HEAD/EDGE/CROSS and directions (N, 2).
+
+    positions (T+1, R, S, 2), last_inside (T+1, R, S) from `last_inside_step`, diverged_step (R, S); N = R S.
+    A trajectory outside the view is marked where it left: on the segment from its last position in view,
+    step j, to step j + 1 (from the view's centre to where it is now if it was never in view); the direction
+    is that segment's.
+    """
+    heads = positions[step].reshape(-1, 2)
+    j = last_inside[step].reshape(-1)
+    trajectory = np.arange(heads.shape[0])
+    flat = positions.reshape(positions.shape[0], -1, 2)
+    centre = np.array([sum(bounds[0]) / 2, sum(bounds[1]) / 2])
+    was_inside = j >= 0
+    anchor = np.where(was_inside[:, None], flat[np.maximum(j, 0), trajectory], centre)
+    ahead = np.where(was_inside[:, None], flat[np.minimum(j + 1, step), trajectory], heads)
+    outside = ~inside_view(heads, bounds)
+    points = np.where(outside[:, None], exit_point(anchor, ahead, bounds), heads)
+    diverged = (diverged_step.reshape(-1) >= 0) & (diverged_step.reshape(-1) <= step)
+    kinds = np.where(diverged, CROSS, np.where(outside, EDGE, HEAD))
+    return points, kinds, ahead - anchor
+
+
+def separated(series: np.ndarray) -> np.ndarray:
+    """(K, S, ...) time-major series of S trajectories -> one array, trajectory after trajectory, NaN between
+    (so one line artist draws them all, lifting the pen between trajectories)."""
+    if series.shape[1] == 1:
+        return series[:, 0]
+    k, s = series.shape[:2]
+    out = np.full((s, k + 1) + series.shape[2:], np.nan)
+    out[:, :k] = np.swapaxes(series, 0, 1)
+    return out.reshape((s * (k + 1),) + series.shape[2:])

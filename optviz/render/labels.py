@@ -1,0 +1,62 @@
+"""The words on the picture: the title and each run's legend entry. Pure string work, no matplotlib."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from optviz.functions import TestFunction
+    from optviz.race import Race, Run
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def pretty_formula(formula: str) -> str:
+    """Integer powers as superscripts and a real minus sign: "(1 - x)^2" -> "(1 − x)²"."""
+    powered = re.sub(r"(?:\^|\*\*)(\d+)", lambda m: m.group(1).translate(_SUPERSCRIPTS), formula)
+    return re.sub(r"\bpi\b", "π", powered).replace(" - ", " − ")
+
+
+def default_title(function: TestFunction) -> str:
+    """ "Rosenbrock: (1 − x)² + 100 (y − x²)²" """
+    name = function.name.replace("_", " ").title()
+    return f"{name}: {pretty_formula(function.formula)}" if function.formula else name
+
+
+def format_lr(lr: float) -> str:
+    """0.05 -> "0.05", 1e-05 -> "1e-5", 0.00123456 -> "0.00123"."""
+    text = f"{lr:.3g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def run_label(run: Run) -> str:
+    """ "adam  lr=0.05"; the label alone when it already shows lr (repeated optimisers are labelled by keywords)."""
+    if "lr=" in run.label or "lr" not in run.params:
+        return run.label
+    return f"{run.label}  lr={format_lr(float(run.params['lr']))}"
+
+
+def divergence_note(diverged_step: np.ndarray, step: int) -> str:
+    """What a run's legend entry adds once some of its starts have diverged by `step` (diverged_step: (S,))."""
+    hit = (diverged_step >= 0) & (diverged_step <= step)
+    if not hit.any():
+        return ""
+    first = int(diverged_step[hit].min())
+    if diverged_step.size == 1:
+        return f"diverged at step {first}"
+    return f"{int(hit.sum())} of {diverged_step.size} diverged, first at step {first}"
+
+
+def legend_labels(race: Race, step: int) -> tuple[str, ...]:
+    """Each run's legend entry as it reads at `step`."""
+    labels = []
+    for run, diverged in zip(race.runs, race.trajectories.diverged_step):
+        note = divergence_note(diverged, step)
+        labels.append(f"{run_label(run)}\n{note}" if note else run_label(run))
+    return tuple(labels)
