@@ -10,12 +10,9 @@ What a trajectory's marker shows at step k (see `frame_markers`):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from optviz.render.landscape import Bounds
+from optviz.functions.base import Box as Bounds  # ((xmin, xmax), (ymin, ymax))
 
 HEAD, EDGE, CROSS = 0, 1, 2  # marker kinds
 

@@ -19,9 +19,9 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 
 from optviz.functions import TestFunction
+from optviz.render.geometry import Bounds
 from optviz.render.theme import Theme
 
-Bounds = tuple[tuple[float, float], tuple[float, float]]
 
 GRID_POINTS = 240  # samples along each side of the view
 SHADE_LEVELS = 64  # filled bands
