@@ -22,7 +22,17 @@ import numpy as np
 
 from optviz.optimizers._common import decoupled_weight_decay as shrink_params
 from optviz.optimizers._common import gradient_with_weight_decay, lerp
-from optviz.optimizers.base import Array, Hyperparameter, OptimizerDef, Transform, at_least, each_in_interval
+from optviz.optimizers.base import (
+    MAXIMIZE,
+    Array,
+    Hyperparameter,
+    OptimizerDef,
+    Transform,
+    at_least,
+    each_in_interval,
+    learning_rate,
+    weight_decay,
+)
 
 
 def first_moment(exp_avg: Array, grad: Array, beta1) -> Array:
@@ -203,27 +213,21 @@ def make_radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decouple
     return Transform(init, update)
 
 
-def _lr(default: float) -> Hyperparameter:
-    return Hyperparameter("lr", default, "learning rate", at_least(0))
-
-
 _BETAS = Hyperparameter("betas", (0.9, 0.999), "decay rates (β1, β2) of the moment averages m and v",
                         each_in_interval(0, 1))
 _EPS = Hyperparameter("eps", 1e-8, "added to the denominator for numerical stability", at_least(0))
-_WEIGHT_DECAY = Hyperparameter("weight_decay", 0.0, "L2 penalty (decoupled: shrink factor per unit lr)",
-                               at_least(0))
+_WEIGHT_DECAY = weight_decay("L2 penalty (decoupled: shrink factor per unit lr)")
 _DECOUPLED = Hyperparameter("decoupled_weight_decay", False,
                             "shrink the parameters directly (AdamW style) instead of adding λθ to the gradient")
-_MAXIMIZE = Hyperparameter("maximize", False, "ascend the function instead of descending")
 
 adam = OptimizerDef(
     name="adam",
     summary="adaptive moment estimation: momentum divided by a running RMS of the gradient",
     reference="Kingma & Ba 2015, Adam: A Method for Stochastic Optimization; torch.optim.Adam",
     hyperparameters=(
-        _lr(1e-3), _BETAS, _EPS, _WEIGHT_DECAY,
+        learning_rate(1e-3), _BETAS, _EPS, _WEIGHT_DECAY,
         Hyperparameter("amsgrad", False, "divide by the running maximum of v (Reddi et al. 2018)"),
-        _MAXIMIZE, _DECOUPLED,
+        MAXIMIZE, _DECOUPLED,
     ),
     make=make_adam,
     torch_class="Adam",
@@ -247,7 +251,7 @@ adamax = OptimizerDef(
     name="adamax",
     summary="Adam with the infinity norm in place of the RMS",
     reference="Kingma & Ba 2015, section 7.1; torch.optim.Adamax",
-    hyperparameters=(_lr(2e-3), _BETAS, _EPS, _WEIGHT_DECAY, _MAXIMIZE),
+    hyperparameters=(learning_rate(2e-3), _BETAS, _EPS, _WEIGHT_DECAY, MAXIMIZE),
     make=make_adamax,
     torch_class="Adamax",
 )
@@ -257,10 +261,10 @@ nadam = OptimizerDef(
     summary="Adam with Nesterov momentum",
     reference="Dozat 2016, Incorporating Nesterov Momentum into Adam; torch.optim.NAdam",
     hyperparameters=(
-        _lr(2e-3), _BETAS, _EPS, _WEIGHT_DECAY,
+        learning_rate(2e-3), _BETAS, _EPS, _WEIGHT_DECAY,
         Hyperparameter("momentum_decay", 4e-3, "ψ in the momentum schedule μ_t = β1 (1 - ½ 0.96^(t ψ))",
                        at_least(0)),
-        _DECOUPLED, _MAXIMIZE,
+        _DECOUPLED, MAXIMIZE,
     ),
     make=make_nadam,
     torch_class="NAdam",
@@ -270,7 +274,7 @@ radam = OptimizerDef(
     name="radam",
     summary="Adam with the adaptive step rectified while the variance estimate is unreliable",
     reference="Liu et al. 2020, On the Variance of the Adaptive Learning Rate and Beyond; torch.optim.RAdam",
-    hyperparameters=(_lr(1e-3), _BETAS, _EPS, _WEIGHT_DECAY, _DECOUPLED, _MAXIMIZE),
+    hyperparameters=(learning_rate(1e-3), _BETAS, _EPS, _WEIGHT_DECAY, _DECOUPLED, MAXIMIZE),
     make=make_radam,
     torch_class="RAdam",
 )

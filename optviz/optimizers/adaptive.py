@@ -11,12 +11,17 @@ from typing import NamedTuple
 import numpy as np
 
 from optviz.optimizers._common import gradient_with_weight_decay, lerp
-from optviz.optimizers.base import Array, Hyperparameter, OptimizerDef, Transform, at_least, in_interval
-
-_LR = "learning rate"
-_WEIGHT_DECAY = "L2 penalty added to the gradient"
-_MAXIMIZE = "ascend the function instead of descending"
-
+from optviz.optimizers.base import (
+    MAXIMIZE,
+    Array,
+    Hyperparameter,
+    OptimizerDef,
+    Transform,
+    at_least,
+    in_interval,
+    learning_rate,
+    weight_decay,
+)
 
 # --- Adagrad ---
 
@@ -58,12 +63,12 @@ adagrad = OptimizerDef(
     summary="steps shrink with each coordinate's accumulated squared gradients",
     reference="Duchi, Hazan & Singer 2011, JMLR 12; torch.optim.Adagrad",
     hyperparameters=(
-        Hyperparameter("lr", 1e-2, _LR, at_least(0)),
+        learning_rate(1e-2),
         Hyperparameter("lr_decay", 0.0, "learning-rate decay: lr / (1 + (t - 1) * lr_decay)", at_least(0)),
-        Hyperparameter("weight_decay", 0.0, _WEIGHT_DECAY, at_least(0)),
+        weight_decay(),
         Hyperparameter("initial_accumulator_value", 0.0, "starting value of the sum of squares", at_least(0)),
         Hyperparameter("eps", 1e-10, "added to the root of the sum of squares", at_least(0)),
-        Hyperparameter("maximize", False, _MAXIMIZE),
+        MAXIMIZE,
     ),
     make=make_adagrad,
     torch_class="Adagrad",
@@ -122,13 +127,13 @@ rmsprop = OptimizerDef(
     summary="divides the step by a running root-mean-square of the gradient",
     reference="Hinton, Srivastava & Swersky 2012, lecture 6e; torch.optim.RMSprop",
     hyperparameters=(
-        Hyperparameter("lr", 1e-2, _LR, at_least(0)),
+        learning_rate(1e-2),
         Hyperparameter("alpha", 0.99, "smoothing constant of the running mean of g²", at_least(0)),
         Hyperparameter("eps", 1e-8, "added to the root-mean-square", at_least(0)),
-        Hyperparameter("weight_decay", 0.0, _WEIGHT_DECAY, at_least(0)),
+        weight_decay(),
         Hyperparameter("momentum", 0.0, "momentum factor (0 = none)", at_least(0)),
         Hyperparameter("centered", False, "normalise by the gradient's estimated variance instead"),
-        Hyperparameter("maximize", False, _MAXIMIZE),
+        MAXIMIZE,
     ),
     make=make_rmsprop,
     torch_class="RMSprop",
@@ -174,11 +179,11 @@ adadelta = OptimizerDef(
     summary="RMSprop whose step size is a running RMS of past updates",
     reference="Zeiler 2012, arXiv:1212.5701; torch.optim.Adadelta",
     hyperparameters=(
-        Hyperparameter("lr", 1.0, "scale applied to the update", at_least(0)),
+        learning_rate(1.0, "scale applied to the update"),
         Hyperparameter("rho", 0.9, "smoothing constant of both running means", in_interval(0, 1, closed_high=True)),
         Hyperparameter("eps", 1e-6, "added inside both square roots", at_least(0)),
-        Hyperparameter("weight_decay", 0.0, _WEIGHT_DECAY, at_least(0)),
-        Hyperparameter("maximize", False, _MAXIMIZE),
+        weight_decay(),
+        MAXIMIZE,
     ),
     make=make_adadelta,
     torch_class="Adadelta",

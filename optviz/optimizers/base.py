@@ -104,6 +104,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def learning_rate(default: float, doc: str = "learning rate") -> Hyperparameter:
+    return Hyperparameter("lr", default, doc, at_least(0))
+
+
+def weight_decay(doc: str = "L2 penalty added to the gradient") -> Hyperparameter:
+    return Hyperparameter("weight_decay", 0.0, doc, at_least(0))
+
+
+MAXIMIZE = Hyperparameter("maximize", False, "ascend the function instead of descending")
+
+
 @dataclass(frozen=True)
 class OptimizerDef:
     """A registry entry: the CLI name, torch.optim's hyperparameters and defaults, and the transform."""

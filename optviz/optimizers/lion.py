@@ -7,7 +7,16 @@ from typing import NamedTuple
 import numpy as np
 
 from optviz.optimizers._common import decoupled_weight_decay
-from optviz.optimizers.base import Array, Hyperparameter, OptimizerDef, Transform, at_least, each_in_interval
+from optviz.optimizers.base import (
+    MAXIMIZE,
+    Array,
+    Hyperparameter,
+    OptimizerDef,
+    Transform,
+    each_in_interval,
+    learning_rate,
+    weight_decay,
+)
 
 
 class LionState(NamedTuple):
@@ -43,10 +52,10 @@ lion = OptimizerDef(
     summary="steps of fixed size lr along the sign of an interpolated momentum",
     reference="Chen et al. 2023, arXiv:2302.06675 (not in torch.optim)",
     hyperparameters=(
-        Hyperparameter("lr", 1e-4, "learning rate (the size of every step along each axis)", at_least(0)),
+        learning_rate(1e-4, "learning rate (the size of every step along each axis)"),
         Hyperparameter("betas", (0.9, 0.99), "interpolation (β1) and momentum (β2) factors", each_in_interval(0, 1)),
-        Hyperparameter("weight_decay", 0.0, "decoupled weight decay: θ <- θ * (1 - lr * weight_decay)", at_least(0)),
-        Hyperparameter("maximize", False, "ascend the function instead of descending"),
+        weight_decay("decoupled weight decay: θ <- θ * (1 - lr * weight_decay)"),
+        MAXIMIZE,
     ),
     make=make_lion,
     torch_class=None,

@@ -11,7 +11,16 @@ from typing import NamedTuple
 import numpy as np
 
 from optviz.optimizers._common import gradient_with_weight_decay
-from optviz.optimizers.base import Array, Hyperparameter, OptimizerDef, Transform, at_least
+from optviz.optimizers.base import (
+    MAXIMIZE,
+    Array,
+    Hyperparameter,
+    OptimizerDef,
+    Transform,
+    at_least,
+    learning_rate,
+    weight_decay,
+)
 
 
 class SGDState(NamedTuple):
@@ -60,12 +69,12 @@ sgd = OptimizerDef(
     summary="plain gradient descent, optionally with (Nesterov) momentum",
     reference="Robbins & Monro 1951; torch.optim.SGD",
     hyperparameters=(
-        Hyperparameter("lr", 1e-3, "learning rate", at_least(0)),
+        learning_rate(1e-3),
         Hyperparameter("momentum", 0.0, "momentum factor (0 = none)", at_least(0)),
         Hyperparameter("dampening", 0.0, "dampening of the gradient's share of the momentum buffer"),
-        Hyperparameter("weight_decay", 0.0, "L2 penalty added to the gradient", at_least(0)),
+        weight_decay(),
         Hyperparameter("nesterov", False, "Nesterov momentum (needs momentum > 0, dampening = 0)"),
-        Hyperparameter("maximize", False, "ascend the function instead of descending"),
+        MAXIMIZE,
     ),
     make=make_sgd,
     torch_class="SGD",
