@@ -36,10 +36,6 @@ class Trajectories:
     losses: np.ndarray  # (steps + 1, runs, starts)
     diverged_step: np.ndarray  # (runs, starts), -1 where the run never diverged
 
-    @property
-    def steps(self) -> int:
-        return self.positions.shape[0] - 1
-
 
 def divergence_box(function: TestFunction) -> tuple[np.ndarray, float]:
     """Centre of the function's domain and the largest distance (per coordinate) still counted as sane."""
@@ -110,7 +106,8 @@ def run(
     losses = np.empty((steps + 1, n_runs, n_starts))
     diverged_step = np.empty((n_runs, n_starts), dtype=np.int64)
     workers = max(1, min(os.cpu_count() or 1, n_starts // MIN_STARTS_PER_THREAD))
-    slices = [slice(chunk[0], chunk[-1] + 1) for chunk in np.array_split(np.arange(n_starts), workers)]
+    bounds = np.linspace(0, n_starts, workers + 1).astype(int)
+    slices = [slice(begin, end) for begin, end in zip(bounds[:-1], bounds[1:])]
     jobs = [(r, part) for r in range(n_runs) for part in slices]
 
     def step_job(job: tuple[int, slice]) -> None:

@@ -59,12 +59,6 @@ class Registry(Generic[EntryT]):
     def __iter__(self) -> Iterator[EntryT]:
         return iter(self._entries.values())
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and normalise_name(name) in self._lookup
-
     def names(self) -> list[str]:
         return list(self._entries)
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from optviz.engine import step_batch
 from optviz.functions import TestFunction
+from optviz.functions.base import inside_box
 from optviz.optimizers import OptimizerDef
 
 # 10^-8 .. 10^2, four candidates per decade (steep functions such as goldstein-price need tiny steps).
@@ -33,12 +34,6 @@ GAP_FLOOR = 1e-10
 MAX_STEP_SHARE = 0.05
 # Criterion 3: candidates making at least this share of the best progress are as good as the best.
 PROGRESS_SHARE = 0.95
-
-
-def _inside(function: TestFunction, positions: np.ndarray) -> np.ndarray:
-    (xmin, xmax), (ymin, ymax) = function.domain
-    x, y = positions[..., 0], positions[..., 1]
-    return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
 
 
 def _progress(function: TestFunction, losses: np.ndarray) -> np.ndarray:
@@ -58,7 +53,7 @@ def choose_candidate(function: TestFunction, losses: np.ndarray, positions: np.n
     diverged = (diverged_step >= 0).any(axis=1)
     if not diverged.all():
         candidates = candidates[~diverged[candidates]]
-    left_domain = (~_inside(function, positions)).mean(axis=(0, 2))
+    left_domain = (~inside_box(positions, function.domain)).mean(axis=(0, 2))
     candidates = candidates[left_domain[candidates] == left_domain[candidates].min()]
     step_lengths = np.linalg.norm(np.diff(positions, axis=0), axis=-1)  # (steps, candidates, starts)
     (xmin, xmax), (ymin, ymax) = function.domain

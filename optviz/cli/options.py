@@ -53,6 +53,4 @@ def resolve_setup(fn: str, opt: list[str] | None, start: str | None, steps: int 
     if not np.isfinite(start_value):
         raise UsageError(f"--start={start_point[0]:g},{start_point[1]:g}: {function.name} is not finite there "
                          f"(f = {start_value}); start closer to its domain {list(map(list, function.domain))}")
-    if steps is not None and not 1 <= steps <= MAX_STEPS:
-        raise UsageError(f"--steps must be between 1 and {MAX_STEPS} (got {steps})")
     return RaceSetup(function, specs, start_point, steps or function.default_steps, not no_tune)

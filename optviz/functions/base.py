@@ -12,6 +12,13 @@ Point = tuple[float, float]
 Box = tuple[tuple[float, float], tuple[float, float]]
 
 
+def inside_box(points: Array, box: Box) -> Array:
+    """Whether each point (..., 2) lies in the closed box ((xmin, xmax), (ymin, ymax))."""
+    (xmin, xmax), (ymin, ymax) = box
+    x, y = points[..., 0], points[..., 1]
+    return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+
 @dataclass(frozen=True)
 class TestFunction:
     """A smooth (or piecewise smooth) f(x, y) with its analytic gradient and Hessian.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from optviz.functions.base import Box as Bounds  # ((xmin, xmax), (ymin, ymax))
+from optviz.functions.base import inside_box
 
 HEAD, EDGE, CROSS = 0, 1, 2  # marker kinds
 
@@ -36,17 +37,10 @@ def exit_point(inside: np.ndarray, outside: np.ndarray, bounds: Bounds) -> np.nd
     return a + t[..., None] * d
 
 
-def inside_view(points: np.ndarray, bounds: Bounds) -> np.ndarray:
-    """Whether each point (..., 2) lies in the closed box."""
-    (xmin, xmax), (ymin, ymax) = bounds
-    x, y = points[..., 0], points[..., 1]
-    return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
-
-
 def last_inside_step(positions: np.ndarray, bounds: Bounds) -> np.ndarray:
     """For positions (T+1, ...,  2): the latest step <= t at which each trajectory was in the view, -1 if never."""
     steps = np.arange(positions.shape[0]).reshape((-1,) + (1,) * (positions.ndim - 2))
-    return np.maximum.accumulate(np.where(inside_view(positions, bounds), steps, -1), axis=0)
+    return np.maximum.accumulate(np.where(inside_box(positions, bounds), steps, -1), axis=0)
 
 
 def frame_markers(
@@ -67,7 +61,7 @@ def frame_markers(
     was_inside = j >= 0
     anchor = np.where(was_inside[:, None], flat[np.maximum(j, 0), trajectory], centre)
     ahead = np.where(was_inside[:, None], flat[np.minimum(j + 1, step), trajectory], heads)
-    outside = ~inside_view(heads, bounds)
+    outside = ~inside_box(heads, bounds)
     points = np.where(outside[:, None], exit_point(anchor, ahead, bounds), heads)
     diverged = (diverged_step.reshape(-1) >= 0) & (diverged_step.reshape(-1) <= step)
     kinds = np.where(diverged, CROSS, np.where(outside, EDGE, HEAD))

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from optviz.errors import UsageError
+from optviz.functions.base import inside_box
 from optviz.render.artists import (
     MARKER_PATHS,
     MARKER_SIZES,
@@ -31,7 +32,7 @@ from optviz.render.artists import (
     draw_starts,
     style_axes,
 )
-from optviz.render.geometry import EDGE, frame_markers, inside_view, last_inside_step, separated
+from optviz.render.geometry import EDGE, frame_markers, last_inside_step, separated
 from optviz.render.labels import default_title, legend_labels
 from optviz.render.landscape import draw_landscape, view_bounds
 from optviz.render.layout import layout
@@ -69,7 +70,7 @@ class RaceScene:
         self._bounds = view_bounds(race.function.domain, race.starts)
         self._last_inside = last_inside_step(positions, self._bounds)
         self._loss = loss_scale(race.trajectories.losses, race.function.f_min,
-                                inside_view(positions, self._bounds))
+                                inside_box(positions, self._bounds))
         self._frame_steps = np.arange(race.steps + 1, dtype=np.float64)
 
         dpi = DESIGN_DPI * text_scale((width, height))
