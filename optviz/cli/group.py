@@ -25,7 +25,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except OptvizError as error:
-            raise fail(str(error), error.exit_code) from None
+            raise fail(error.cli_message(), error.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", INTERRUPTED_EXIT_CODE) from None
 
