@@ -2,7 +2,7 @@
 
 Arrays are time-major, so recording step k is one contiguous write and a renderer reads frame k in one slice:
 
-    positions[k, run, start] = (x, y) after k steps       shape (steps + 1, runs, starts, 2)
+    positions[k, run, start] = (x[, y]) after k steps     shape (steps + 1, runs, starts, d)
     losses[k, run, start]    = f at that position         shape (steps + 1, runs, starts)
     diverged_step[run, start] = first step whose value was non-finite or whose position left the
                                 divergence box, or -1    shape (runs, starts)
@@ -32,27 +32,26 @@ MIN_STARTS_PER_THREAD = 4096
 
 @dataclass(frozen=True)
 class Trajectories:
-    positions: np.ndarray  # (steps + 1, runs, starts, 2)
+    positions: np.ndarray  # (steps + 1, runs, starts, d), d = function.dimensions
     losses: np.ndarray  # (steps + 1, runs, starts)
     diverged_step: np.ndarray  # (runs, starts), -1 where the run never diverged
 
 
 def divergence_box(function: TestFunction) -> tuple[np.ndarray, float]:
     """Centre of the function's domain and the largest distance (per coordinate) still counted as sane."""
-    (xmin, xmax), (ymin, ymax) = function.domain
-    centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
-    return centre, DIVERGENCE_DOMAIN_WIDTHS * max(xmax - xmin, ymax - ymin)
+    low, high = np.asarray(function.domain, dtype=np.float64).T
+    return (low + high) / 2, DIVERGENCE_DOMAIN_WIDTHS * float((high - low).max())
 
 
 def step_batch(
     function: TestFunction, transform: Transform, starts: np.ndarray, steps: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Step one transform from a batch of starts (B, 2); returns time-major positions, losses, diverged_step.
+    """Step one transform from a batch of starts (B, d); returns time-major positions, losses, diverged_step.
 
     The transform's hyperparameters may themselves be batched (an lr of shape (B, 1)).
     """
     batch = len(starts)
-    positions, losses = np.empty((steps + 1, batch, 2)), np.empty((steps + 1, batch))
+    positions, losses = np.empty((steps + 1, batch, function.dimensions)), np.empty((steps + 1, batch))
     diverged_step = np.empty(batch, dtype=np.int64)
     _step_into(function, transform, starts, positions, losses, diverged_step)
     return positions, losses, diverged_step
@@ -80,7 +79,7 @@ def _step_into(function: TestFunction, transform: Transform, starts: np.ndarray,
                 params = new_params  # the common case: every run sane, no masking needed
             else:
                 offset = np.abs(new_params - centre)
-                sane = np.isfinite(loss) & (np.maximum(offset[:, 0], offset[:, 1]) <= reach)
+                sane = np.isfinite(loss) & (offset.max(axis=1) <= reach)
                 diverged_step[active & ~sane] = step
                 active &= sane
                 all_active = bool(active.all())
@@ -100,9 +99,9 @@ def run(
     same bits as stepping it alone. The transforms' hyperparameters must therefore be scalars (or
     broadcast over any slice of starts), as the registry builds them.
     """
-    starts = np.atleast_2d(np.asarray(starts, dtype=np.float64))
+    starts = np.asarray(starts, dtype=np.float64).reshape(-1, function.dimensions)
     n_runs, n_starts = len(transforms), len(starts)
-    positions = np.empty((steps + 1, n_runs, n_starts, 2))
+    positions = np.empty((steps + 1, n_runs, n_starts, function.dimensions))
     losses = np.empty((steps + 1, n_runs, n_starts))
     diverged_step = np.empty((n_runs, n_starts), dtype=np.int64)
     workers = max(1, min(os.cpu_count() or 1, n_starts // MIN_STARTS_PER_THREAD))

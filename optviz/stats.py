@@ -10,6 +10,7 @@ import numpy as np
 
 from optviz import __version__
 from optviz.functions import TestFunction
+from optviz.functions.base import Minima, Unbounded
 from optviz.race import Race
 
 # A run has converged from the first step after which f - f_min stays within this (relative to 1 + |f_min|).
@@ -53,12 +54,20 @@ def _layout(value: Any, indent: str) -> str:
 
 
 def function_document(function: TestFunction) -> dict[str, Any]:
+    """The function as raced. `minima_source` is "literature" (built-ins), "numerical" (found inside the domain)
+    or null when f is unbounded below; `minimum_on_edge` says the lowest value found lies on the domain's edge
+    (f may be unbounded beyond it, and `f_min` is then null)."""
+    optimum = function.optimum
     return {
         "name": function.name,
         "expression": function.formula,
-        "domain": [list(function.domain[0]), list(function.domain[1])],
+        "dimensions": function.dimensions,
+        "domain": [list(interval) for interval in function.domain],
         "minima": [list(m) for m in function.minima],
         "f_min": function.f_min,
+        "minima_source": optimum.source if isinstance(optimum, Minima) else None,
+        "unbounded": isinstance(optimum, Unbounded),
+        "minimum_on_edge": isinstance(optimum, Minima) and optimum.on_edge,
     }
 
 
@@ -90,7 +99,7 @@ def run_document(race: Race, run_index: int, start_index: int, include_trajector
         "optimizer": run.optimizer,
         "params": dict(run.params),
         "lr_source": run.lr_source,
-        "final": {"x": final[0], "y": final[1], "loss": losses[-1]},
+        "final": {**dict(zip(race.function.coordinates, final)), "loss": losses[-1]},
         "best_loss": losses.min(),
         "distance_to_minimum": distance_to_minimum(final, race.function),
         "converged_step": converged_step(losses, race.function.f_min),

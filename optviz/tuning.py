@@ -56,8 +56,8 @@ def choose_candidate(function: TestFunction, losses: np.ndarray, positions: np.n
     left_domain = (~inside_box(positions, function.domain)).mean(axis=(0, 2))
     candidates = candidates[left_domain[candidates] == left_domain[candidates].min()]
     step_lengths = np.linalg.norm(np.diff(positions, axis=0), axis=-1)  # (steps, candidates, starts)
-    (xmin, xmax), (ymin, ymax) = function.domain
-    too_far = step_lengths.max(axis=(0, 2)) / np.hypot(xmax - xmin, ymax - ymin) - MAX_STEP_SHARE
+    low, high = np.asarray(function.domain, dtype=np.float64).T
+    too_far = step_lengths.max(axis=(0, 2)) / np.linalg.norm(high - low) - MAX_STEP_SHARE
     candidates = candidates[too_far[candidates] <= max(too_far[candidates].min(), 0.0)]
 
     with np.errstate(invalid="ignore"):  # inf - inf where the start itself was not finite: no progress
@@ -83,7 +83,7 @@ def tune_learning_rate(
     best = choose_candidate(
         function,
         losses.reshape(steps + 1, *shape),
-        positions.reshape(steps + 1, *shape, 2),
+        positions.reshape(steps + 1, *shape, function.dimensions),
         diverged_step.reshape(shape),
     )
     return float(LR_GRID[best])

@@ -33,7 +33,8 @@ def test_stats_prints_the_json_contract():
     assert doc["optviz"] == __version__
     assert doc["function"] == {
         "name": "rosenbrock", "expression": FUNCTIONS.get("rosenbrock").formula,
-        "domain": [[-2.0, 2.0], [-1.0, 3.0]], "minima": [[1.0, 1.0]], "f_min": 0.0,
+        "dimensions": 2, "domain": [[-2.0, 2.0], [-1.0, 3.0]], "minima": [[1.0, 1.0]], "f_min": 0.0,
+        "minima_source": "literature", "unbounded": False, "minimum_on_edge": False,
     }
     assert doc["start"] == [-1.5, 2.0] and doc["steps"] == 120
     adam, sgd = doc["runs"]

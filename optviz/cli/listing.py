@@ -18,7 +18,8 @@ def functions() -> list[dict[str, Any]]:
         {
             "name": f.name,
             "formula": f.formula,
-            "domain": [list(f.domain[0]), list(f.domain[1])],
+            "dimensions": f.dimensions,
+            "domain": [list(interval) for interval in f.domain],
             "minima": [list(m) for m in f.minima],
             "f_min": f.f_min,
             "defaults": {"start": list(f.default_start), "steps": f.default_steps},

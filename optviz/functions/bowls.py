@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optviz.functions.base import TestFunction
+from optviz.functions.base import TestFunction, literature
 from optviz.functions.elementwise import elementwise
 from optviz.functions.references import vlse
 
@@ -37,8 +37,7 @@ BOOTH = TestFunction(
     grad=_booth_grad,
     hessian=_booth_hessian,
     domain=((-10.0, 10.0), (-10.0, 10.0)),
-    minima=((1.0, 3.0),),
-    f_min=0.0,
+    optimum=literature(((1.0, 3.0),), 0.0),
     default_start=(-7.0, 8.0),
     default_steps=200,
     log_scale=True,
@@ -70,8 +69,7 @@ MATYAS = TestFunction(
     grad=_matyas_grad,
     hessian=_matyas_hessian,
     domain=((-10.0, 10.0), (-10.0, 10.0)),
-    minima=((0.0, 0.0),),
-    f_min=0.0,
+    optimum=literature(((0.0, 0.0),), 0.0),
     default_start=(8.0, 5.0),
     default_steps=300,
     log_scale=True,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optviz.functions.base import TestFunction
+from optviz.functions.base import TestFunction, literature
 from optviz.functions.bowls import BOOTH, MATYAS
 from optviz.functions.elementwise import elementwise
 from optviz.functions.polynomials import (
@@ -46,8 +46,7 @@ ROSENBROCK = TestFunction(
     grad=_rosenbrock_grad,
     hessian=_rosenbrock_hessian,
     domain=((-2.0, 2.0), (-1.0, 3.0)),
-    minima=((1.0, 1.0),),
-    f_min=0.0,
+    optimum=literature(((1.0, 1.0),), 0.0),
     default_start=(-1.5, 2.0),
     default_steps=300,
     log_scale=True,
@@ -92,8 +91,7 @@ BEALE = TestFunction(
     grad=_beale_grad,
     hessian=_beale_hessian,
     domain=((-4.5, 4.5), (-4.5, 4.5)),
-    minima=((3.0, 0.5),),
-    f_min=0.0,
+    optimum=literature(((3.0, 0.5),), 0.0),
     default_start=(1.0, 1.5),
     default_steps=400,
     log_scale=True,
@@ -131,8 +129,7 @@ QUADRATIC = TestFunction(
     grad=_quadratic_grad,
     hessian=_quadratic_hessian,
     domain=((-10.0, 10.0), (-4.0, 4.0)),
-    minima=((0.0, 0.0),),
-    f_min=0.0,
+    optimum=literature(((0.0, 0.0),), 0.0),
     default_start=(-9.0, 3.0),
     default_steps=200,
     log_scale=True,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optviz.functions.base import TestFunction
+from optviz.functions.base import TestFunction, literature
 from optviz.functions.elementwise import elementwise
 from optviz.functions.references import vlse
 
@@ -40,13 +40,12 @@ HIMMELBLAU = TestFunction(
     grad=_himmelblau_grad,
     hessian=_himmelblau_hessian,
     domain=((-5.0, 5.0), (-5.0, 5.0)),
-    minima=(
+    optimum=literature((
         (3.0, 2.0),
         (-2.805118086952745, 3.131312518250573),
         (-3.779310253377747, -3.2831859912861696),
         (3.5844283403304917, -1.8481265269644036),
-    ),
-    f_min=0.0,
+    ), 0.0),
     default_start=(0.0, -1.0),
     default_steps=200,
     log_scale=True,
@@ -77,8 +76,7 @@ THREE_HUMP_CAMEL = TestFunction(
     grad=_three_hump_camel_grad,
     hessian=_three_hump_camel_hessian,
     domain=((-2.5, 2.5), (-2.5, 2.5)),
-    minima=((0.0, 0.0),),
-    f_min=0.0,
+    optimum=literature(((0.0, 0.0),), 0.0),
     default_start=(-1.5, 2.0),
     default_steps=200,
     log_scale=True,
@@ -109,11 +107,10 @@ SIX_HUMP_CAMEL = TestFunction(
     grad=_six_hump_camel_grad,
     hessian=_six_hump_camel_hessian,
     domain=((-2.0, 2.0), (-1.0, 1.0)),
-    minima=(
+    optimum=literature((
         (0.08984201310031806, -0.7126564030207396),
         (-0.08984201310031806, 0.7126564030207396),
-    ),
-    f_min=-1.0316284534898774,
+    ), -1.0316284534898774),
     default_start=(1.3, -0.9),
     default_steps=200,
     log_scale=True,
@@ -148,8 +145,7 @@ STYBLINSKI_TANG = TestFunction(
     grad=_styblinski_tang_grad,
     hessian=_styblinski_tang_hessian,
     domain=((-5.0, 5.0), (-5.0, 5.0)),
-    minima=((_STYBLINSKI_TANG_ARGMIN, _STYBLINSKI_TANG_ARGMIN),),
-    f_min=-78.33233140754282,
+    optimum=literature(((_STYBLINSKI_TANG_ARGMIN, _STYBLINSKI_TANG_ARGMIN),), -78.33233140754282),
     default_start=(3.8, -1.0),
     default_steps=200,
     log_scale=True,
@@ -216,8 +212,7 @@ GOLDSTEIN_PRICE = TestFunction(
     grad=_goldstein_price_grad,
     hessian=_goldstein_price_hessian,
     domain=((-2.0, 2.0), (-2.0, 2.0)),
-    minima=((0.0, -1.0),),
-    f_min=3.0,
+    optimum=literature(((0.0, -1.0),), 3.0),
     default_start=(1.5, 1.5),
     default_steps=300,
     log_scale=True,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optviz.functions.base import TestFunction
+from optviz.functions.base import TestFunction, Unbounded
 from optviz.functions.elementwise import elementwise
 
 
@@ -35,8 +35,7 @@ SADDLE = TestFunction(
     grad=_saddle_grad,
     hessian=_saddle_hessian,
     domain=((-1.5, 1.5), (-1.5, 1.5)),
-    minima=(),
-    f_min=None,
+    optimum=Unbounded(),
     default_start=(-1.0, 1e-3),
     default_steps=300,
     log_scale=False,
@@ -70,8 +69,7 @@ MONKEY_SADDLE = TestFunction(
     grad=_monkey_saddle_grad,
     hessian=_monkey_saddle_hessian,
     domain=((-1.5, 1.5), (-1.5, 1.5)),
-    minima=(),
-    f_min=None,
+    optimum=Unbounded(),
     default_start=(1.0, 0.01),
     default_steps=300,
     log_scale=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optviz.functions.base import TestFunction
+from optviz.functions.base import TestFunction, literature
 from optviz.functions.elementwise import elementwise
 from optviz.functions.references import vlse
 
@@ -34,8 +34,7 @@ RASTRIGIN = TestFunction(
     grad=_rastrigin_grad,
     hessian=_rastrigin_hessian,
     domain=((-4.0, 4.0), (-4.0, 4.0)),
-    minima=((0.0, 0.0),),
-    f_min=0.0,
+    optimum=literature(((0.0, 0.0),), 0.0),
     default_start=(-3.5, 3.5),
     default_steps=300,
     log_scale=False,
@@ -111,8 +110,7 @@ ACKLEY = TestFunction(
     grad=_ackley_grad,
     hessian=_ackley_hessian,
     domain=((-4.0, 4.0), (-4.0, 4.0)),
-    minima=((0.0, 0.0),),
-    f_min=0.0,
+    optimum=literature(((0.0, 0.0),), 0.0),
     default_start=(3.0, 2.5),
     default_steps=300,
     log_scale=False,
@@ -156,8 +154,7 @@ LEVI = TestFunction(
     grad=_levi_grad,
     hessian=_levi_hessian,
     domain=((-4.0, 6.0), (-4.0, 6.0)),
-    minima=((1.0, 1.0),),
-    f_min=0.0,
+    optimum=literature(((1.0, 1.0),), 0.0),
     default_start=(4.5, -3.0),
     default_steps=300,
     log_scale=True,
@@ -193,8 +190,7 @@ MCCORMICK = TestFunction(
     grad=_mccormick_grad,
     hessian=_mccormick_hessian,
     domain=((-1.5, 4.0), (-3.0, 4.0)),
-    minima=((0.5 - np.pi / 3, -0.5 - np.pi / 3),),
-    f_min=-np.sqrt(3) / 2 - np.pi / 3,
+    optimum=literature(((0.5 - np.pi / 3, -0.5 - np.pi / 3),), -np.sqrt(3) / 2 - np.pi / 3),
     default_start=(3.3, -1.5),
     default_steps=200,
     log_scale=True,
