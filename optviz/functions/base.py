@@ -63,6 +63,18 @@ def literature(points: tuple[Point, ...], value: float) -> Minima:
 
 
 @dataclass(frozen=True)
+class Dataset:
+    """For a loss that averages over data points (the model landscapes): minibatch gradients.
+
+    `batch_gradient(points (B, d), batches (B, b) int) -> (B, d)`: per row, the gradient of the mean loss over the
+    data points whose indices that row's batch lists. The function's own `grad` is the full-batch gradient.
+    """
+
+    size: int  # number of data points
+    batch_gradient: Callable[[Array, Array], Array]
+
+
+@dataclass(frozen=True)
 class TestFunction:
     """A smooth (or piecewise smooth) f of one or two coordinates with its analytic gradient and Hessian.
 
@@ -85,6 +97,7 @@ class TestFunction:
     log_scale: bool  # contours read best on a log scale of f - f_min
     reference: str = ""
     aliases: tuple[str, ...] = ()
+    dataset: Dataset | None = None  # set when f is a mean over data points (minibatch gradients possible)
 
     def __post_init__(self) -> None:
         if len(self.domain) not in (1, 2) or len(self.default_start) != len(self.domain):
