@@ -257,6 +257,7 @@ def test_notebook_snippet_is_a_gif_and_the_table_and_leaves_no_file(race, privat
     assert len(parsed.rows) == 1 + len(race.runs)
     assert parsed.all("script") == [] and parsed.all("style") == [] and parsed.all("video") == []
     assert "http://" not in snippet and "https://" not in snippet
+    assert snippet.isascii()  # the table's dashes and the title's superscripts as character references
     assert list(private_tmp.iterdir()) == []
 
 

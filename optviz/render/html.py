@@ -103,7 +103,13 @@ def results_table(rows: Sequence[Mapping[str, Any]], cell_style: str = "") -> st
         cells += [_lr(row), _number(row["final_loss"]), _number(row["distance_to_minimum"]),
                   _step(row["converged_step"]), _step(row["diverged_step"])]
         body.append("<tr>" + "".join(f"<td{cell}>{value}</td>" for value in cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return _ascii(table)
+
+
+def _ascii(text: str) -> str:
+    """Non-ASCII characters as character references, so the HTML reads the same in a page of any encoding."""
+    return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
 # ------------------------------------------------------------------------------------------------ the page
@@ -270,4 +276,4 @@ def notebook_html(race: Race, *, format: str = "gif", **render_options: Any) -> 
         animation = f'<video src="{uri}" {media} autoplay loop muted playsinline controls></video>'
     cell = "text-align:left;padding:2px 12px 2px 0;border-bottom:1px solid rgba(128,128,128,0.35)"
     table = results_table(page["rows"], cell_style=cell)
-    return f'<div class="optviz-race">{animation}<div style="margin-top:6px">{table}</div></div>'
+    return _ascii(f'<div class="optviz-race">{animation}<div style="margin-top:6px">{table}</div></div>')
