@@ -281,3 +281,21 @@ def test_notebook_snippet_refuses_bad_options(race, private_tmp, options, parame
     if parameter:
         assert caught.value.parameter == parameter
     assert list(private_tmp.iterdir()) == []
+
+
+def test_encoder_without_page_data_writes_a_page_without_a_table(tmp_path):
+    from optviz.render.encoders import Animation
+    from optviz.render.encoders.html import write_html
+
+    def draw(step):
+        frame = np.zeros((SIZE[1], SIZE[0], 4), dtype=np.uint8)
+        frame[..., 0], frame[..., 3] = 10 * step, 255
+        return frame
+
+    done = []
+    write_html(Animation(draw, np.arange(6), SIZE, 10.0, 0.0), tmp_path / "a.html", lambda k, n: done.append((k, n)))
+    parsed = Page((tmp_path / "a.html").read_text(encoding="utf-8"))
+    assert parsed.rows == [] and parsed.title == "optviz race"
+    (video,) = parsed.all("video")
+    assert mp4_frames(decode(video["src"], "video/mp4"), tmp_path)[:2] == (6, SIZE)
+    assert done == [(k, 6) for k in range(1, 7)]
