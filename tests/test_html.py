@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import re
+import subprocess
 import tempfile
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -299,3 +300,27 @@ def test_encoder_without_page_data_writes_a_page_without_a_table(tmp_path):
     (video,) = parsed.all("video")
     assert mp4_frames(decode(video["src"], "video/mp4"), tmp_path)[:2] == (6, SIZE)
     assert done == [(k, 6) for k in range(1, 7)]
+
+
+def test_embedded_mp4_has_a_keyframe_every_keyframe_interval_frames(tmp_path):
+    """Stepping seeks from the keyframe before; x264's default (250 frames apart) made a step take 0.4 s."""
+    from optviz.render.encoders import Animation
+    from optviz.render.encoders.html import KEYFRAME_INTERVAL, write_html
+    from optviz.render.encoders.mp4 import ffmpeg_executable
+
+    def draw(step):
+        rng = np.random.default_rng(step)  # unrelated frames would get a keyframe each; similar ones must not
+        frame = np.full((SIZE[1], SIZE[0], 4), 255, dtype=np.uint8)
+        frame[:40, :40, :3] = rng.integers(0, 255, 3, dtype=np.uint8)
+        return frame
+
+    frames = 3 * KEYFRAME_INTERVAL + 7
+    write_html(Animation(draw, np.arange(frames), SIZE, 25.0, 0.0), tmp_path / "a.html", lambda k, n: None)
+    (video,) = Page((tmp_path / "a.html").read_text(encoding="utf-8")).all("video")
+    (tmp_path / "a.mp4").write_bytes(decode(video["src"], "video/mp4"))
+    log = subprocess.run([ffmpeg_executable(), "-hide_banner", "-i", str(tmp_path / "a.mp4"), "-vf", "showinfo",
+                          "-f", "null", "-"], capture_output=True, text=True, check=True).stderr
+    types = re.findall(r"n:\s*(\d+).*? type:([IPB])", log)
+    assert len(types) == frames
+    keyframes = [int(n) for n, kind in types if kind == "I"]
+    assert keyframes[0] == 0 and max(np.diff(keyframes + [frames])) <= KEYFRAME_INTERVAL

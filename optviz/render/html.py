@@ -7,10 +7,10 @@ The page (`race_page_html`) carries the race as an H.264 MP4 in a <video> that i
 step back and forward, a scrubber showing the step, keys (space = play/pause, arrows = one frame, Home/End).
 Frame k lasts [k/fps, (k+1)/fps), so the script seeks to its middle, (k + 1/2)/fps, which no rounding of the
 time can move into a neighbour; `#step=N` in the address opens the page paused on the last frame at or before
-step N. Why an MP4 and not per-frame images: a 300-frame 1280x720 race is about 0.3 MB as H.264 (base64
-included) but tens of MB as PNG frames; the MP4 is lossy (CRF 20, about 39 dB), the stepping is exact. The
-poster is the last frame as PNG, so a browser without H.264 (VS Code's webview, some Chromium builds) still
-shows the finished race and says why it cannot play.
+step N. Why an MP4 and not per-frame images: a 300-frame 1280x720 race is about 0.7 MB as H.264 (base64
+included, a keyframe every 50 frames) but tens of MB as PNG frames; the MP4 is lossy (CRF 20, about 40 dB), the
+stepping is exact. The poster is the last frame as PNG, so a browser without H.264 (VS Code's webview, some
+Chromium builds) still shows the finished race and says why it cannot play.
 
 The notebook snippet (`notebook_html`) is a looping GIF in an <img>: VS Code's notebooks cannot play H.264
 (microsoft/vscode-jupyter#7422), and a GIF needs no script, which notebook front-ends may not run.
