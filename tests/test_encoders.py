@@ -21,6 +21,7 @@ from PIL import Image
 from optviz.errors import OutputError
 from optviz.render.encoders import Animation, encoders
 from optviz.render.encoders.gif import HEADER, frame_delays, serve, write_gif
+from optviz.render.encoders.html import write_html
 from optviz.render.encoders.mp4 import write_mp4
 from optviz.render.encoders.palette import TRANSPARENT_INDEX, Palette, sample_positions
 
@@ -274,7 +275,7 @@ def assert_no_helper_process_left() -> None:
             os.waitpid(-1, os.WNOHANG)
 
 
-ENCODERS = {"gif": write_gif, "mp4": write_mp4}
+ENCODERS = {"gif": write_gif, "mp4": write_mp4, "html": write_html}
 
 
 @pytest.mark.parametrize("fmt", ENCODERS)

@@ -100,7 +100,12 @@ def check_pdf(path: Path, spec: RenderSpec, race) -> None:
     assert b"%%EOF" in data[-64:]
 
 
-CHECKS = {"gif": check_gif, "mp4": check_mp4, "png": check_png, "svg": check_svg, "pdf": check_pdf}
+def check_html(path: Path, spec: RenderSpec, race) -> None:  # the page's structure is tests/test_html.py's
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+CHECKS = {"gif": check_gif, "mp4": check_mp4, "html": check_html, "png": check_png, "svg": check_svg,
+          "pdf": check_pdf}
 
 
 def test_every_format_has_a_check():
@@ -313,7 +318,7 @@ def test_format_comes_from_the_suffix(name, fmt):
 
 
 def test_every_format_is_an_animation_or_a_still():
-    assert sorted(ANIMATION_FORMATS + STILL_FORMATS) == sorted(FORMATS) == ["gif", "mp4", "pdf", "png", "svg"]
+    assert sorted(ANIMATION_FORMATS + STILL_FORMATS) == sorted(FORMATS) == ["gif", "html", "mp4", "pdf", "png", "svg"]
 
 
 # ------------------------------------------------------------------------------------------------ imports

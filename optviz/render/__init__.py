@@ -1,4 +1,5 @@
-"""Render a computed race into a file: a GIF or MP4 animation, or a PNG, SVG or PDF still of the last step.
+"""Render a computed race into a file: a GIF or MP4 animation, an HTML page that plays it, or a PNG, SVG or PDF
+still of the last step.
 
     render_race(race, RenderSpec(Path("race.gif"), fps=30))
 
@@ -25,6 +26,7 @@ __all__ = ["RenderSpec", "render_race", "validate_render_spec"]
 def render_race(race: Race, spec: RenderSpec, progress: Callable[[int, int], None] | None = None) -> Path:
     """Write `race` to `spec.out` and return that path; `progress(done, total)` is called after every frame."""
     from optviz.render.encoders import Animation, encoders
+    from optviz.render.html import race_page
     from optviz.render.scene import RaceScene
     from optviz.render.schedule import frame_schedule
 
@@ -36,7 +38,8 @@ def render_race(race: Race, spec: RenderSpec, progress: Callable[[int, int], Non
         with atomic_output(out) as temporary:
             if spec.is_animation:
                 steps = frame_schedule(race.steps, spec.frames)
-                animation = Animation(scene.render, steps, spec.frame_size, spec.fps, spec.hold)
+                animation = Animation(scene.render, steps, spec.frame_size, spec.fps, spec.hold,
+                                      page=race_page(race, spec.theme, spec.title))
                 encoders()[spec.format](animation, temporary, report)
             else:
                 scene.save_still(temporary, race.steps)

@@ -21,8 +21,9 @@ from pathlib import Path
 from optviz.errors import OutputError, UsageError
 from optviz.render.theme import THEMES
 
-ANIMATION_FORMATS = ("gif", "mp4")
+ANIMATION_FORMATS = ("gif", "mp4", "html")  # html: a page around an MP4
 STILL_FORMATS = ("png", "svg", "pdf")
+EVEN_SIDED_FORMATS = ("mp4", "html")  # H.264 in yuv420p
 FORMATS = ANIMATION_FORMATS + STILL_FORMATS
 
 MAX_FPS = 120.0
@@ -59,7 +60,7 @@ class RenderSpec:
     def frame_size(self) -> tuple[int, int]:
         """The pixel size actually rendered: `size`, with odd sides rounded up to even for MP4 (yuv420p)."""
         width, height = self.size
-        if self.format == "mp4":
+        if self.format in EVEN_SIDED_FORMATS:
             return width + width % 2, height + height % 2
         return width, height
 

@@ -7,9 +7,10 @@ whole film. Heavy imports (Pillow, ffmpeg) happen inside the encoders.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,9 @@ class Animation:
     """Frame k shows optimiser step `steps[k]`, drawn by `draw(step)` as RGBA uint8 of shape (height, width, 4).
 
     Frames last 1/fps seconds each; the last one stays `hold` seconds longer. Each call of `draw` returns a fresh
-    array (as `RaceScene.render` does), which the encoder may keep without copying.
+    array (as `RaceScene.render` does), which the encoder may keep without copying. `page` is what an encoder
+    that writes a document around the frames shows besides them (the HTML page's title, theme and results table:
+    `optviz.render.html.race_page`); the others ignore it.
     """
 
     draw: Callable[[int], np.ndarray]
@@ -29,6 +32,7 @@ class Animation:
     size: tuple[int, int]  # (width, height)
     fps: float
     hold: float
+    page: Mapping[str, Any] | None = None
 
     @property
     def frame_count(self) -> int:
@@ -49,6 +53,7 @@ Encoder = Callable[[Animation, Path, Progress], None]
 def encoders() -> dict[str, Encoder]:
     """The animation encoders keyed by file format (imported on first use)."""
     from optviz.render.encoders.gif import write_gif
+    from optviz.render.encoders.html import write_html
     from optviz.render.encoders.mp4 import write_mp4
 
-    return {"gif": write_gif, "mp4": write_mp4}
+    return {"gif": write_gif, "mp4": write_mp4, "html": write_html}

@@ -32,9 +32,10 @@ THREADS = 2
 X264_PARAMS = "bframes=0:rc-lookahead=5"
 
 
-def write_mp4(animation: Animation, path: Path, progress: Progress) -> None:
-    """Draw every frame of `animation` and encode it as an H.264 MP4 at `path`."""
-    with helper_process(_command(animation, path), "ffmpeg") as send:
+def write_mp4(animation: Animation, path: Path, progress: Progress, keyframe_interval: int | None = None) -> None:
+    """Draw every frame of `animation` and encode it as an H.264 MP4 at `path`, with a keyframe at least every
+    `keyframe_interval` frames when given (x264's default is 250; a player seeks from the keyframe before)."""
+    with helper_process(_command(animation, path, keyframe_interval), "ffmpeg") as send:
         for done, step in enumerate(animation.steps, start=1):
             send(memoryview(animation.frame(step)).cast("B"))
             progress(done, animation.frame_count)
@@ -52,8 +53,9 @@ def ffmpeg_executable() -> str:
         ) from error
 
 
-def _command(animation: Animation, path: Path) -> list[str]:
+def _command(animation: Animation, path: Path, keyframe_interval: int | None) -> list[str]:
     width, height = animation.size
+    x264_params = X264_PARAMS + (f":keyint={keyframe_interval}" if keyframe_interval else "")
     rate = str(Fraction(animation.fps).limit_denominator(1001))
     return [
         ffmpeg_executable(), "-hide_banner", "-loglevel", "error",
@@ -62,6 +64,6 @@ def _command(animation: Animation, path: Path) -> list[str]:
         "-vf", f"tpad=stop_mode=clone:stop={round(animation.hold * animation.fps)},"  # the hold: repeat the last frame
                "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
                "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv",
-        "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-threads", str(THREADS), "-x264-params", X264_PARAMS,
+        "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-threads", str(THREADS), "-x264-params", x264_params,
         "-movflags", "+faststart", "-y", str(path),
     ]  # fmt: skip
