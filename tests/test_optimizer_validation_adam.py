@@ -14,7 +14,7 @@ import pytest
 
 from optviz.errors import UsageError
 from optviz.optimizers import OPTIMIZERS
-from tests.torch_reference import torch
+from tests.torch_reference import requires_torch, torch
 
 ADAM_FAMILY = ("adam", "adamw", "adamax", "nadam", "radam")
 
@@ -39,6 +39,7 @@ def test_the_family_is_registered_with_its_torch_classes():
     }
 
 
+@requires_torch
 @pytest.mark.parametrize("name", ADAM_FAMILY)
 def test_hyperparameters_are_torchs_with_torchs_defaults(name):
     ours = OPTIMIZERS.get(name).defaults()
@@ -62,6 +63,7 @@ BAD = [(name, key, value) for name in ADAM_FAMILY for key, value in BAD_VALUES] 
 ]
 
 
+@requires_torch
 @pytest.mark.parametrize(("name", "key", "value"), BAD, ids=lambda x: repr(x))
 def test_what_torch_refuses_we_refuse_naming_parameter_value_and_range(name, key, value):
     with pytest.raises(ValueError):
@@ -88,12 +90,14 @@ EDGE = [(name, key, value) for name in ADAM_FAMILY for key, value in EDGE_VALUES
 ]
 
 
+@requires_torch
 @pytest.mark.parametrize(("name", "key", "value"), EDGE, ids=lambda x: repr(x))
 def test_what_torch_accepts_at_the_edge_we_accept(name, key, value):
     make_torch(name, **{key: value})
     assert OPTIMIZERS.get(name).resolve({key: value})[key] == value
 
 
+@requires_torch
 @pytest.mark.parametrize("name", ADAM_FAMILY)
 def test_an_unknown_keyword_lists_the_valid_ones(name):
     definition = OPTIMIZERS.get(name)
@@ -107,6 +111,7 @@ def test_an_unknown_keyword_lists_the_valid_ones(name):
         assert valid in message
 
 
+@requires_torch
 def test_adamw_has_no_decoupled_weight_decay_switch_just_as_torch():
     with pytest.raises(TypeError):
         make_torch("adamw", decoupled_weight_decay=False)

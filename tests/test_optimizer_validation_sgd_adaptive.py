@@ -12,7 +12,7 @@ import pytest
 
 from optviz.errors import UsageError
 from optviz.optimizers import OPTIMIZERS
-from tests.torch_reference import torch
+from tests.torch_reference import requires_torch, torch
 
 OURS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "lion"]
 WITH_TORCH = [name for name in OURS if OPTIMIZERS.get(name).torch_class is not None]
@@ -67,6 +67,7 @@ REFUSED_BY_TORCH = [
 ]
 
 
+@requires_torch
 @pytest.mark.parametrize(("name", "given", "parameter", "allowed"), REFUSED_BY_TORCH,
                          ids=[f"{n}{g}" for n, g, _, _ in REFUSED_BY_TORCH])
 def test_what_torch_refuses_is_refused_with_a_message_naming_it(name, given, parameter, allowed):
@@ -100,6 +101,7 @@ ACCEPTED_BY_TORCH = [
 ]
 
 
+@requires_torch
 @pytest.mark.parametrize(("name", "given"), ACCEPTED_BY_TORCH, ids=[f"{n}{g}" for n, g in ACCEPTED_BY_TORCH])
 def test_what_torch_accepts_is_accepted(name, given):
     build_torch(name, given)
@@ -157,6 +159,7 @@ def test_an_unknown_keyword_lists_the_valid_ones(name):
         assert hyperparameter.name in message
 
 
+@requires_torch
 @pytest.mark.parametrize("name", [n for n in WITH_TORCH if n not in ("momentum", "nesterov")])
 def test_every_torch_hyperparameter_with_torchs_default(name):
     signature = inspect.signature(torch_class(name).__init__).parameters

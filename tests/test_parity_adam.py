@@ -17,7 +17,7 @@ import pytest
 
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
-from tests.torch_reference import assert_paths_agree, optviz_path, torch, torch_path
+from tests.torch_reference import requires_torch, assert_paths_agree, optviz_path, torch, torch_path
 
 ADAM_FAMILY = ("adam", "adamw", "adamax", "nadam", "radam")
 PARITY_STEPS = 200
@@ -78,6 +78,7 @@ PARITY_RUNS = [(case, function) for case in CASES for function in ("rosenbrock",
 ]
 
 
+@requires_torch
 @pytest.mark.parametrize(("case", "function"), PARITY_RUNS,
                          ids=[f"{case_id(case)}-{function}" for case, function in PARITY_RUNS])
 def test_matches_torch_step_for_step(case, function):

@@ -7,41 +7,49 @@ against a small torch implementation written here from the paper's pseudo-code.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
-from tests.torch_reference import assert_paths_agree, optviz_path, torch, torch_path
+from tests.torch_reference import requires_torch, assert_paths_agree, optviz_path, torch, torch_path
 
 STEPS = 200
 STARTS = {"rosenbrock": (-1.5, 2.0), "beale": (1.0, 1.5)}
 
 
-class TorchLion(torch.optim.Optimizer):
-    """Lion as Algorithm 2 of Chen et al. 2023 (arXiv:2302.06675), in torch ops:
+@functools.cache
+def torch_lion():
+    """The reference Lion as a torch.optim.Optimizer (defined on first use, so this module imports without torch)."""
 
-        c = β1 m + (1 - β1) g;  θ <- θ - lr (sign(c) + λ θ);  m <- β2 m + (1 - β2) g
-    """
+    class TorchLion(torch.optim.Optimizer):
+        """Lion as Algorithm 2 of Chen et al. 2023 (arXiv:2302.06675), in torch ops:
 
-    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize))
+            c = β1 m + (1 - β1) g;  θ <- θ - lr (sign(c) + λ θ);  m <- β2 m + (1 - β2) g
+        """
 
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                g = -p.grad if group["maximize"] else p.grad
-                m = self.state[p].setdefault("m", torch.zeros_like(p))
-                c = beta1 * m + (1 - beta1) * g
-                p.sub_(group["lr"] * (torch.sign(c) + group["weight_decay"] * p))
-                m.copy_(beta2 * m + (1 - beta2) * g)
+        def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False):
+            super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize))
+
+        @torch.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                beta1, beta2 = group["betas"]
+                for p in group["params"]:
+                    g = -p.grad if group["maximize"] else p.grad
+                    m = self.state[p].setdefault("m", torch.zeros_like(p))
+                    c = beta1 * m + (1 - beta1) * g
+                    p.sub_(group["lr"] * (torch.sign(c) + group["weight_decay"] * p))
+                    m.copy_(beta2 * m + (1 - beta2) * g)
+
+    return TorchLion
 
 
 def torch_class(name: str):
     definition = OPTIMIZERS.get(name)
-    return TorchLion if definition.torch_class is None else getattr(torch.optim, definition.torch_class)
+    return torch_lion() if definition.torch_class is None else getattr(torch.optim, definition.torch_class)
 
 
 # (optimizer, hyperparameters): each option alone, then combinations. Learning rates are chosen so that
@@ -102,6 +110,7 @@ def test_cases_cover_every_option_of_every_optimizer():
     assert {name for name, _ in CASES} == set(OURS)
 
 
+@requires_torch
 @pytest.mark.parametrize("function", list(STARTS))
 @pytest.mark.parametrize(("name", "hyperparameters"), CASES, ids=[f"{n}{h}" for n, h in CASES])
 def test_matches_torch_every_step(name, hyperparameters, function):

@@ -125,7 +125,7 @@ def make_adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximiz
 class NAdamState(NamedTuple):
     exp_avg: Array  # m, (B, 2)
     exp_avg_sq: Array  # v, (B, 2)
-    mu_product: np.float32  # Π_{i<=t} μ_i, in float32 like torch (its default scalar dtype)
+    mu_product: float  # Π_{i<=t} μ_i
     count: int  # steps taken so far
 
 
@@ -139,7 +139,8 @@ def make_nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum
         θ_t = θ' - lr (1 - μ_t) / (1 - Π_{i<=t} μ_i) · g_t / d_t
                  - lr μ_{t+1} / (1 - Π_{i<=t+1} μ_i) · m_t / d_t
 
-    torch stores the running product Π μ_i as a float32 tensor (its default scalar dtype), so this does too.
+    torch keeps the running product Π μ_i as a tensor of its default dtype; parity is defined with torch run
+    entirely in float64 (`torch.set_default_dtype(torch.float64)`), so the product is a float64 here.
     """
     beta1, beta2 = betas
 
@@ -147,7 +148,7 @@ def make_nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum
         return beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
 
     def init(params: Array) -> NAdamState:
-        return NAdamState(np.zeros_like(params), np.zeros_like(params), mu_product=np.float32(1.0), count=0)
+        return NAdamState(np.zeros_like(params), np.zeros_like(params), mu_product=1.0, count=0)
 
     def update(grad: Array, state: NAdamState, params: Array) -> tuple[Array, NAdamState]:
         step = float(state.count + 1)
@@ -155,13 +156,12 @@ def make_nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum
         g, params = decay_weights(grad, params, lr, weight_decay, decoupled_weight_decay, maximize)
         mu = momentum_cache(step)
         mu_next = momentum_cache(step + 1)
-        mu_product = state.mu_product * np.float32(mu)  # float32 times float32, as torch's `mu_product *= mu`
-        mu_product64 = mu_product.astype(np.float64)
-        mu_product_next = mu_product64 * mu_next
+        mu_product = state.mu_product * mu  # torch's `mu_product *= mu`
+        mu_product_next = mu_product * mu_next
         exp_avg = first_moment(state.exp_avg, g, beta1)
         exp_avg_sq = second_moment(state.exp_avg_sq, g, beta2)
         denom = np.sqrt(exp_avg_sq / bias_correction2) + eps
-        new_params = params + (-lr * (1.0 - mu) / (1.0 - mu_product64)) * g / denom
+        new_params = params + (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
         new_params = new_params + ((-lr * mu_next) / (1.0 - mu_product_next)) * exp_avg / denom
         return new_params, NAdamState(exp_avg, exp_avg_sq, mu_product, state.count + 1)
 
