@@ -271,6 +271,8 @@ def _warmup_cosine_lr(p: Mapping[str, Any], base: float, steps: int) -> Trace:
 
 def _onecycle(p: Mapping[str, Any], base: float, steps: int) -> Trace:
     """OneCycleLR: phases end at pct_start T - 1 (and 2 pct_start T - 2) and T - 1; the optimiser lr is unused."""
+    if steps == 0:
+        return Trace([], [] if p["cycle_momentum"] else None)
     total = steps if p["total_steps"] is None else p["total_steps"]
     if total < steps:
         raise UsageError(f"onecycle: total_steps={total} is fewer than the race's {steps} steps "
