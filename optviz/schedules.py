@@ -198,7 +198,8 @@ def _cosine_rule(base: float, t_max: int, eta_min: float) -> Callable[[int, floa
     def rule(k: int, lr: float) -> float:
         if (k - 1 - t_max) % (2 * t_max) == 0:  # leaving a trough: the ratio below would be 0/0
             return lr + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
-        return (1 + math.cos(math.pi * k / t_max)) / (1 + math.cos(math.pi * (k - 1) / t_max)) * (lr - eta_min) + eta_min
+        ratio = (1 + math.cos(math.pi * k / t_max)) / (1 + math.cos(math.pi * (k - 1) / t_max))
+        return ratio * (lr - eta_min) + eta_min
 
     return rule
 
@@ -368,7 +369,8 @@ SCHEDULES: Registry[ScheduleDef] = Registry("schedule", [
     ScheduleDef("linear", "scale the lr linearly from start_factor to end_factor over total_iters steps",
                 "LinearLR", (
                     _param("start_factor", 1.0 / 3, "lr multiplier at the first step", _fraction),
-                    _param("end_factor", 1.0, "lr multiplier from step total_iters on", in_interval(0, 1, closed_high=True)),
+                    _param("end_factor", 1.0, "lr multiplier from step total_iters on",
+                           in_interval(0, 1, closed_high=True)),
                     _integer_param("total_iters", 5, "steps of the linear change", 0),
                 ), _linear_lr),
     ScheduleDef("constant", "scale the lr by factor for the first total_iters steps", "ConstantLR", (
@@ -438,7 +440,8 @@ class Schedule:
                                       if self.params[h.name] != h.default})
 
     def to_json(self) -> dict[str, Any]:
-        torch_class = self.name if self.is_torch_class else f"{TORCH_SCHEDULER_MODULE}.{SCHEDULES.get(self.name).torch_class}"
+        torch_class = (self.name if self.is_torch_class
+                       else f"{TORCH_SCHEDULER_MODULE}.{SCHEDULES.get(self.name).torch_class}")
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()}
         return {"name": self.name, "label": self.label(), "torch_class": torch_class, "params": params}
 
@@ -629,7 +632,7 @@ def _torch_values(schedule: Schedule, optimizer_params: Mapping[str, Any], steps
         for holder in (group, optimizer.defaults):
             holder.pop(key, None)
             if key in cycled:
-                holder[key] = tuple(map(float, optimizer_params[key])) if key == "betas" else float(optimizer_params[key])
+                holder[key] = _group_value(optimizer_params[key], key)
     records: dict[str, list] = {"lr": [], **{key: [] for key in cycled}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -638,13 +641,17 @@ def _torch_values(schedule: Schedule, optimizer_params: Mapping[str, Any], steps
             for _ in range(steps):
                 records["lr"].append(float(group["lr"]))
                 for key in cycled:
-                    records[key].append(tuple(map(float, group[key])) if key == "betas" else float(group[key]))
+                    records[key].append(_group_value(group[key], key))
                 scheduler.step()
         except (ValueError, TypeError, KeyError, ZeroDivisionError, RuntimeError) as error:
             raise UsageError(f"{schedule.name}: {error}", parameter="schedule") from error
     out: dict[str, np.ndarray | list] = {"lr": np.array(records["lr"], dtype=np.float64).reshape(steps)}
     for key in cycled:
-        initial = tuple(map(float, optimizer_params[key])) if key == "betas" else float(optimizer_params[key])
-        if any(value != initial for value in records[key]):
+        if any(value != _group_value(optimizer_params[key], key) for value in records[key]):
             out[key] = records[key] if key == "betas" else np.array(records[key], dtype=np.float64).reshape(steps)
     return out
+
+
+def _group_value(value: Any, key: str) -> float | tuple[float, ...]:
+    """A param group's momentum as a float, its betas as a tuple of floats."""
+    return tuple(map(float, value)) if key == "betas" else float(value)

@@ -236,7 +236,8 @@ def test_label_shows_what_differs_from_the_defaults_and_json_round_trips():
 
 def test_spellings_resolve_to_the_same_schedule():
     reference = resolve_schedule("cosine_restarts", {"T_0": 10})
-    for text in ("cosine_restarts(T_0=10)", "cosine-restarts(t_0=10)", "sgdr(T_0=10.0)", " COSINE_RESTARTS ( T_0 = 1e1 ) "):
+    for text in ("cosine_restarts(T_0=10)", "cosine-restarts(t_0=10)", "sgdr(T_0=10.0)",
+                 " COSINE_RESTARTS ( T_0 = 1e1 ) "):
         assert parse_schedule(text) == reference
     assert parse_schedule("onecycle(max_lr=0.1, anneal_strategy=\"linear\")").params["anneal_strategy"] == "linear"
     assert parse_schedule("multistep(milestones=10)").params["milestones"] == (10,)
