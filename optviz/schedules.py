@@ -45,7 +45,6 @@ it runs with every column kept in place: a dotted name (the import path) and wor
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import inspect
 import math
@@ -567,7 +566,9 @@ def _torch_scheduler_class(path: str) -> type:
                          f"(e.g. {TORCH_SCHEDULER_MODULE}.StepLR)", parameter="schedule")
     try:
         import torch.optim.lr_scheduler as lr_scheduler
-
+    except ImportError as error:
+        raise UsageError(f"{path}: torch is not installed (pip install torch)", parameter="schedule") from error
+    try:
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise UsageError(f"{path}: cannot import {module_name} ({error})", parameter="schedule") from error
