@@ -1,0 +1,62 @@
+"""Gradient clipping as torch.nn.utils.clip_grad_norm_ and clip_grad_value_, one start point per row.
+
+A batch of gradients has shape (B, d): row b is start b's whole parameter vector, so each row is clipped as
+torch clips the gradients of one model:
+
+    clip_by_norm:   n_b = ||g_b||_p   (p = norm_type; p = inf: max_i |g_bi|)
+                    c_b = min(max_norm / (n_b + 1e-6), 1)
+                    g_b <- g_b c_b                     (torch multiplies even when c_b = 1, so a row whose
+                                                        norm is inf or nan becomes 0 and nan, or all nan)
+    clip_by_value:  g_bi <- min(max(g_bi, -clip_value), clip_value)    (nan stays nan)
+
+torch accepts any max_norm and clip_value; a negative one would flip or scramble the gradient and 0 would
+freeze every start, so both must be finite and > 0 here. norm_type must be > 0 or inf (torch also computes
+the "0-norm", a count of non-zero entries, which is no size of a gradient).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from optviz.errors import UsageError
+
+# torch adds this to the norm before dividing (torch/nn/utils/clip_grad.py, _clip_grads_with_norm_)
+NORM_EPSILON = 1e-6
+
+
+def clip_by_norm(grad: np.ndarray, max_norm: float, norm_type: float = 2.0) -> np.ndarray:
+    """Scale each row of `grad` (B, d) so its p-norm is at most about max_norm; a new array."""
+    max_norm = _positive_finite(max_norm, "clip_norm")
+    p = _norm_type(norm_type)
+    magnitude = np.abs(grad)
+    if math.isinf(p):
+        norms = magnitude.max(axis=1, keepdims=True)
+    else:
+        norms = np.sum(magnitude**p, axis=1, keepdims=True) ** (1.0 / p)
+    coefficient = np.minimum(max_norm / (norms + NORM_EPSILON), 1.0)
+    with np.errstate(invalid="ignore"):  # inf * 0 = nan in a row whose norm is inf, as in torch
+        return grad * coefficient
+
+
+def clip_by_value(grad: np.ndarray, clip_value: float) -> np.ndarray:
+    """Clamp every entry of `grad` into [-clip_value, clip_value]; a new array."""
+    clip_value = _positive_finite(clip_value, "clip_value")
+    return np.clip(grad, -clip_value, clip_value)
+
+
+def _positive_finite(value: float, parameter: str) -> float:
+    if not (isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)):
+        raise UsageError(f"must be a number (got {value!r})", parameter=parameter)
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(f"must be a finite number > 0 (got {value!r})", parameter=parameter)
+    return float(value)
+
+
+def _norm_type(value: float) -> float:
+    if not (isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)):
+        raise UsageError(f"must be a number or inf (got {value!r})", parameter="norm_type")
+    if not (value > 0 and (math.isfinite(value) or value == math.inf)):
+        raise UsageError(f"must be > 0 or inf (got {value!r})", parameter="norm_type")
+    return float(value)
