@@ -98,10 +98,17 @@ class TestFunction:
     reference: str = ""
     aliases: tuple[str, ...] = ()
     dataset: Dataset | None = None  # set when f is a mean over data points (minibatch gradients possible)
+    title: str = ""  # the picture's default title, when the name and formula do not make it (user expressions)
+    file_stem: str = ""  # a safe stem for default output names, when the name is not one (user expressions)
 
     def __post_init__(self) -> None:
         if len(self.domain) not in (1, 2) or len(self.default_start) != len(self.domain):
             raise ValueError(f"{self.name}: domain and default start must have 1 or 2 coordinates alike")
+
+    @property
+    def output_stem(self) -> str:
+        """What default output files are named after: `rosenbrock` -> `rosenbrock-race.gif`."""
+        return self.file_stem or self.name
 
     @property
     def dimensions(self) -> int:
