@@ -343,29 +343,50 @@ _BRACKETS = {"(": ")", "[": "]"}
 _SIZE = re.compile(r"\s*([0-9]+)\s*[x×]\s*([0-9]+)\s*", re.IGNORECASE)
 
 
-def parse_start(text: str) -> tuple[float, float]:
-    """`--start X,Y`: two finite numbers, optionally in parentheses or brackets: "1,2", " (1.5, -2) ", "[0,1e-3]"."""
+def parse_start(text: str) -> tuple[float, ...]:
+    """`--start X,Y` (or `--start X` for a 1-D problem): finite numbers, optionally in parentheses or brackets:
+    "1,2", " (1.5, -2) ", "[0,1e-3]", "3"."""
+    return _parse_numbers(text, "start", (1, 2), "one number X (1-D) or two numbers X,Y such as 1.5,-2",
+                          ("X", "Y"))
+
+
+def parse_domain(text: str) -> tuple[tuple[float, float], ...]:
+    """`--domain XMIN,XMAX,YMIN,YMAX` (or `XMIN,XMAX` in 1-D): the view, each interval non-empty."""
+    numbers = _parse_numbers(text, "domain", (2, 4), "XMIN,XMAX (1-D) or XMIN,XMAX,YMIN,YMAX such as -2,2,-1,3",
+                             ("XMIN", "XMAX", "YMIN", "YMAX"))
+    intervals = tuple((numbers[i], numbers[i + 1]) for i in range(0, len(numbers), 2))
+    for axis, (low, high) in zip("xy", intervals):
+        if not low < high:
+            raise UsageError(f"bad --domain {_quote(text)}: {axis} runs from {low:g} to {high:g}; the low end must "
+                             f"come first and differ from the high end")
+        if not math.isfinite(high - low):
+            raise UsageError(f"bad --domain {_quote(text)}: the {axis} interval is too wide to draw")
+    return intervals
+
+
+def _parse_numbers(text: str, option: str, counts: tuple[int, ...], expected: str,
+                   names: tuple[str, ...]) -> tuple[float, ...]:
     if len(text) > _MAX_SHORT_TEXT:
-        raise UsageError(f"--start is too long ({len(text)} characters); expected X,Y such as 1.5,-2")
+        raise UsageError(f"--{option} is too long ({len(text)} characters); expected {expected}")
     inner = text.strip()
     if inner[:1] in _BRACKETS or inner[-1:] in _BRACKETS.values():
         if len(inner) < 2 or _BRACKETS.get(inner[0]) != inner[-1]:
-            raise UsageError(f"bad --start {_quote(text)}: mismatched brackets; expected X,Y such as (1.5, -2)")
+            raise UsageError(f"bad --{option} {_quote(text)}: mismatched brackets; expected {expected}")
         inner = inner[1:-1]
     parts = [part.strip() for part in inner.split(",")] if inner.strip() else []
-    if len(parts) != 2:
-        raise UsageError(f"bad --start {_quote(text)}: expected two numbers X,Y such as 1.5,-2, got {len(parts)}")
-    return (_coordinate(text, parts[0], "X"), _coordinate(text, parts[1], "Y"))
+    if len(parts) not in counts:
+        raise UsageError(f"bad --{option} {_quote(text)}: expected {expected}, got {len(parts)}")
+    return tuple(_coordinate(text, part, name, option) for part, name in zip(parts, names))
 
 
-def _coordinate(text: str, part: str, axis: str) -> float:
+def _coordinate(text: str, part: str, axis: str, option: str = "start") -> float:
     if part.lower().lstrip("+-") in _NOT_FINITE:
-        raise UsageError(f"bad --start {_quote(text)}: {axis} must be a finite number, got {_quote(part)}")
+        raise UsageError(f"bad --{option} {_quote(text)}: {axis} must be a finite number, got {_quote(part)}")
     if not _NUMBER.fullmatch(part):
-        raise UsageError(f"bad --start {_quote(text)}: {axis} must be a number, got {_quote(part)}")
+        raise UsageError(f"bad --{option} {_quote(text)}: {axis} must be a number, got {_quote(part)}")
     value = float(part)
     if not math.isfinite(value):
-        raise UsageError(f"bad --start {_quote(text)}: {axis} = {_shorten(part)} is too large (must be finite)")
+        raise UsageError(f"bad --{option} {_quote(text)}: {axis} = {_shorten(part)} is too large (must be finite)")
     return value
 
 

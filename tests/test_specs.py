@@ -22,6 +22,7 @@ from optviz.specs import (
     format_call,
     parse_optimizer_list,
     parse_size,
+    parse_domain,
     parse_start,
     resolve_optimizers,
 )
@@ -356,6 +357,8 @@ def test_an_unknown_keyword_lists_the_valid_ones():
         (" [ -0.5,1e-3 ] ", (-0.5, 0.001)),
         ("+.5,-.25", (0.5, -0.25)),
         ("1_000,2E2", (1000.0, 200.0)),
+        ("3", (3.0,)),
+        (" (-0.5) ", (-0.5,)),
     ],
 )
 def test_start_parses(text, expected):
@@ -366,11 +369,10 @@ def test_start_parses(text, expected):
 @pytest.mark.parametrize(
     ("text", "fragments"),
     [
-        ("1", ["'1'", "two numbers", "got 1"]),
         ("1,2,3", ["two numbers", "got 3"]),
         ("", ["two numbers", "got 0"]),
         ("()", ["two numbers", "got 0"]),
-        ("1 2", ["two numbers"]),
+        ("1 2", ["X must be a number"]),
         ("a,1", ["X must be a number", "'a'"]),
         ("1,", ["Y must be a number"]),
         ("nan,1", ["X", "finite", "'nan'"]),
@@ -401,13 +403,37 @@ def test_start_round_trips_repr(x, y, layout):
 
 @FAST
 @given(st.one_of(st.text(), st.text(alphabet="0123456789.,-+e()[] naif_x", max_size=30)))
-def test_start_gives_two_finite_floats_or_a_one_line_usage_error(text):
+def test_start_gives_one_or_two_finite_floats_or_a_one_line_usage_error(text):
     try:
-        x, y = parse_start(text)
+        point = parse_start(text)
     except UsageError as error:
         assert_one_line(error)
     else:
-        assert all(isinstance(v, float) and v - v == 0 for v in (x, y))
+        assert len(point) in (1, 2) and all(isinstance(v, float) and v - v == 0 for v in point)
+
+
+@FAST
+@given(st.one_of(st.text(), st.text(alphabet="0123456789.,-+e()[] naif_x", max_size=40)))
+def test_domain_gives_ordered_finite_intervals_or_a_one_line_usage_error(text):
+    try:
+        domain = parse_domain(text)
+    except UsageError as error:
+        assert_one_line(error)
+    else:
+        assert len(domain) in (1, 2) and all(low < high and high - low < float("inf") for low, high in domain)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("-2,2,-1,3", ((-2.0, 2.0), (-1.0, 3.0))), ("0,5", ((0.0, 5.0),)),
+                                                 ("[-1e3, 1e3]", ((-1000.0, 1000.0),))])
+def test_domain_parses(text, expected):
+    assert parse_domain(text) == expected
+
+
+@pytest.mark.parametrize(("text", "fragment"), [("1,1", "low end must come first"), ("2,1,0,1", "low end"),
+                                                ("1,2,3", "got 3"), ("-1e308,1e308", "too wide"),
+                                                ("0,nan", "finite")])
+def test_domain_errors_name_the_bad_part(text, fragment):
+    assert fragment in usage_error(parse_domain, text)
 
 
 # --------------------------------------------------------------------------- --size
