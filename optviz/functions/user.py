@@ -20,7 +20,10 @@ deterministic, so the same formula gives the same picture.
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -71,6 +74,37 @@ def expression_function(expression: Expression, *, domain: Box | None = None, st
         title=f"f({', '.join(expression.variables)}) = {expression.pretty()}",
         file_stem=expression.file_stem(),
     )
+
+
+@dataclass(frozen=True)
+class CallableFormula:
+    """Python callables in the shape of a parsed Expression (see `optviz.Function`)."""
+
+    value: Callable[..., Any]
+    gradient: Callable[..., Any]
+    hessian_function: Callable[..., Any] | None
+    variables: tuple[str, ...]
+    text: str
+
+    def __init__(self, value, gradient, hessian, variables, text):
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "gradient", gradient)
+        object.__setattr__(self, "hessian_function", hessian)
+        object.__setattr__(self, "variables", tuple(variables))
+        object.__setattr__(self, "text", text)
+
+    def hessian(self, *coords):
+        """The given Hessian, or NaN everywhere when none was given (Newton polishing then takes gradient steps)."""
+        if self.hessian_function is not None:
+            return self.hessian_function(*coords)
+        shape = np.broadcast(*coords).shape
+        return tuple(np.full(shape, np.nan) for _ in range(1 if len(self.variables) == 1 else 3))
+
+    def pretty(self) -> str:
+        return self.text
+
+    def file_stem(self) -> str:
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", self.text).strip(".-")[:60] or "function"
 
 
 def _domain_form(dims: int) -> str:

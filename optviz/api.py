@@ -1,0 +1,178 @@
+"""The public API: `optviz.race(...)` computes a race; the command line is a thin layer over it.
+
+    import optviz
+    result = optviz.race("rosenbrock", ["adam", "sgd(lr=1e-3, momentum=0.9)"])
+    result.stats                  # the dict `optviz stats` prints for the same arguments
+    result.save("race.gif")       # or .mp4 / .html / .png / .svg / .pdf, with the CLI's render options
+    result                        # in a notebook: the animation inline, with a results table
+
+Every keyword has the CLI option's name and default (`steps` is `--steps`, `lr` is `--lr`). Bad arguments raise
+`optviz.UsageError`, whose message names the keyword (`steps: must be at least 1`); the CLI shows the same message
+with the flag (`--steps: ...`). Set-up (defaults, refusals) lives here, so both behave alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from optviz.errors import UsageError
+from optviz.functions import FUNCTIONS, TestFunction
+from optviz.functions.base import Box, Point
+from optviz.race import Race, run_race
+from optviz.specs import OptimizerSpec, parse_optimizer_list, resolve_optimizers
+
+DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
+MAX_STEPS = 100_000
+# A start farther than this many domain widths outside the domain is refused: the picture cannot show the race.
+MAX_START_DOMAIN_WIDTHS = 10.0
+
+
+def resolve_function(fn: str | TestFunction, *, domain: Box | None = None, start: Point | None = None,
+                     steps: int | None = None) -> TestFunction:
+    """A built-in by name (a built-in name always wins), else the user's expression, as a TestFunction."""
+    if isinstance(fn, TestFunction):
+        function = fn
+    elif not isinstance(fn, str):
+        raise UsageError(f"expected a function name, an expression or an optviz.Function, got {type(fn).__name__}",
+                         parameter="fn")
+    else:
+        from optviz.expressions import looks_like_expression, parse_expression
+
+        if not looks_like_expression(fn):
+            function = FUNCTIONS.get(fn)  # unknown words get "did you mean"
+        else:
+            from optviz.functions.user import expression_function
+
+            return expression_function(parse_expression(fn), domain=domain, start=start, steps=steps)
+    if domain is not None:
+        if len(domain) != function.dimensions:
+            raise UsageError(f"{function.name} has {function.dimensions} coordinate(s); the domain gives "
+                             f"{len(domain)} interval(s)", parameter="domain")
+        function = dataclasses.replace(function, domain=tuple(tuple(map(float, d)) for d in domain))
+    return function
+
+
+def check_start(function: TestFunction, start: Point) -> tuple[float, ...]:
+    """A start the race can use: the function's number of coordinates, near its domain, f finite there."""
+    point = tuple(float(c) for c in np.atleast_1d(np.asarray(start, dtype=np.float64)))
+    if len(point) != function.dimensions:
+        raise UsageError(f"{function.name} takes {function.dimensions} coordinate(s), got {len(point)}",
+                         parameter="start")
+    shown = ",".join(f"{c:g}" for c in point)
+    for c, (low, high) in zip(point, function.domain):
+        width = high - low
+        if not (math.isfinite(c) and low - MAX_START_DOMAIN_WIDTHS * width <= c <= high + MAX_START_DOMAIN_WIDTHS
+                * width):
+            raise UsageError(f"{shown} is far outside the domain {_domain_text(function.domain)}; start within "
+                             f"{MAX_START_DOMAIN_WIDTHS:g} domain widths of it (or set --domain)", parameter="start")
+    with np.errstate(all="ignore"):
+        value = float(function.value_at(np.array(point)))
+    if not np.isfinite(value):
+        raise UsageError(f"{shown}: {function.name} is not finite there (f = {value}); start closer to its domain "
+                         f"{_domain_text(function.domain)}", parameter="start")
+    return point
+
+
+def _domain_text(domain: Box) -> str:
+    return " x ".join(f"[{low:g}, {high:g}]" for low, high in domain)
+
+
+def resolve_specs(optimizers: Sequence[str | OptimizerSpec] | str | None, lr: float | None) -> list[OptimizerSpec]:
+    """Spec strings (or resolved specs) into resolved specs; `lr` sets lr wherever a spec does not name its own."""
+    if optimizers is None:
+        optimizers = [DEFAULT_OPTIMIZERS]
+    if isinstance(optimizers, str):
+        optimizers = [optimizers]
+    texts = [o for o in optimizers if isinstance(o, str)]
+    given = [o for o in optimizers if not isinstance(o, str)]
+    for item in given:
+        if not isinstance(item, OptimizerSpec):
+            raise UsageError(f"expected optimizer specs such as 'adam(lr=0.05)', got {type(item).__name__}",
+                             parameter="optimizers")
+    specs = [*resolve_optimizers(parse_optimizer_list(texts)), *given] if texts else list(given)
+    if not specs:
+        raise UsageError("no optimizer given, e.g. ['adam', 'sgd']", parameter="optimizers")
+    if lr is None:
+        return specs
+    lr = _check_lr(lr)
+    return [spec if spec.lr_given else dataclasses.replace(spec, params={**spec.params, "lr": lr}, lr_given=True)
+            for spec in specs]
+
+
+def _check_lr(lr: Any) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr < 0:
+        raise UsageError(f"must be a finite number >= 0 (got {lr!r})", parameter="lr")
+    return float(lr)
+
+
+def _check_steps(steps: Any, function: TestFunction) -> int:
+    if steps is None:
+        return function.default_steps
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or not 1 <= steps <= MAX_STEPS:
+        raise UsageError(f"must be a whole number from 1 to {MAX_STEPS} (got {steps!r})", parameter="steps")
+    return int(steps)
+
+
+def race(
+    fn: str | TestFunction = "rosenbrock",
+    optimizers: Sequence[str | OptimizerSpec] | str | None = None,
+    *,
+    start: Point | Sequence[Point] | None = None,
+    steps: int | None = None,
+    lr: float | None = None,
+    tune: bool = True,
+    domain: Box | Sequence[float] | None = None,
+) -> Race:
+    """Step every optimiser on `fn` and return the computed `Race` (nothing is drawn until asked).
+
+    fn: a built-in name (`optviz list functions`), an expression in x (and y) such as "x**2" or
+        "(1-x)**2 + 100*(y-x**2)**2", or an `optviz.Function` / TestFunction.
+    optimizers: spec strings with torch.optim's keywords ("adam(lr=0.05, betas=(0.9, 0.99))"), default
+        sgd, momentum, rmsprop and adam.
+    start: one point (x, y) or (x,) in 1-D; default: the function's instructive start.
+    steps: optimiser steps, default the function's own budget.
+    lr: the learning rate of every optimiser that does not name its own (lr_source "user").
+    tune: without an lr, search one per optimiser (lr_source "tuned"); False uses torch's default.
+    domain: the view, ((xmin, xmax), (ymin, ymax)) or (xmin, xmax, ymin, ymax); (xmin, xmax) in 1-D.
+    """
+    box = _as_box(domain)
+    start_point = None if start is None else tuple(float(c) for c in np.atleast_1d(np.asarray(start, dtype=float)))
+    function = resolve_function(fn, domain=box, start=start_point, steps=None)
+    specs = resolve_specs(optimizers, lr)
+    step_count = _check_steps(steps, function)
+    point = check_start(function, start_point if start_point is not None else function.default_start)
+    return run_race(function, specs, [point], step_count, tune=bool(tune))
+
+
+def _as_box(domain: Box | Sequence[float] | None) -> Box | None:
+    if domain is None:
+        return None
+    flat = np.asarray(domain, dtype=np.float64).reshape(-1)
+    if flat.size not in (2, 4) or not np.all(np.isfinite(flat)):
+        raise UsageError("expected (xmin, xmax) or (xmin, xmax, ymin, ymax), finite", parameter="domain")
+    box = tuple((float(flat[i]), float(flat[i + 1])) for i in range(0, flat.size, 2))
+    if any(not low < high for low, high in box):
+        raise UsageError("each interval's low end must come first and differ from its high end", parameter="domain")
+    return box
+
+
+def Function(value: Callable[..., Any], grad: Callable[..., Any], *, domain: Box | Sequence[float],
+             hessian: Callable[..., Any] | None = None, name: str = "f", start: Point | None = None,
+             steps: int | None = None) -> TestFunction:
+    """A test function from Python callables, for people who have theirs as code.
+
+    `value(x, y)` (or `value(x)` in 1-D) and `grad(x, y) -> (df/dx, df/dy)` take numpy arrays and work
+    element-wise; `hessian(x, y) -> (fxx, fxy, fyy)` (or `(fxx,)`) is optional (without it, optimisers that need
+    one cannot run, and the minima are polished by gradient steps). The minima are found numerically in `domain`.
+    """
+    from optviz.functions.user import CallableFormula, expression_function
+
+    box = _as_box(domain)
+    formula = CallableFormula(value=value, gradient=grad, hessian=hessian, variables=("x", "y")[: len(box)],
+                              text=name)
+    return expression_function(formula, domain=box, start=start, steps=steps)
