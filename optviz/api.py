@@ -1,7 +1,7 @@
-"""The public API: `optviz.race(...)` computes a race; the command line is a thin layer over it.
+"""The public API: `optviz.racing(...)` computes a race; the command line is a thin layer over it.
 
     import optviz
-    result = optviz.race("rosenbrock", ["adam", "sgd(lr=1e-3, momentum=0.9)"])
+    result = optviz.racing("rosenbrock", ["adam", "sgd(lr=1e-3, momentum=0.9)"])
     result.stats                  # the dict `optviz stats` prints for the same arguments
     result.save("race.gif")       # or .mp4 / .html / .png / .svg / .pdf, with the CLI's render options
     result                        # in a notebook: the animation inline, with a results table
@@ -23,7 +23,7 @@ import numpy as np
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS, TestFunction
 from optviz.functions.base import Box, Point
-from optviz.race import Race, run_race
+from optviz.racing import Race, run_race
 from optviz.specs import OptimizerSpec, parse_optimizer_list, resolve_optimizers
 
 DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"

@@ -11,7 +11,7 @@ import numpy as np
 from optviz import __version__
 from optviz.functions import TestFunction
 from optviz.functions.base import Minima, Unbounded
-from optviz.race import Race
+from optviz.racing import Race
 
 # A run has converged from the first step after which f - f_min stays within this (relative to 1 + |f_min|).
 CONVERGENCE_TOLERANCE = 1e-6

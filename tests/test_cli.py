@@ -161,7 +161,7 @@ def test_commands_that_draw_nothing_do_not_import_matplotlib_or_imageio(args):
 
 def test_core_modules_import_one_way():
     probe = (
-        "import sys, optviz.engine, optviz.stats, optviz.race, optviz.tuning, optviz.specs\n"
+        "import sys, optviz.engine, optviz.stats, optviz.racing, optviz.tuning, optviz.specs\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click', 'matplotlib', 'imageio')"
         " or m.startswith('optviz.cli') or m.startswith('optviz.render'))\n"
         "print(','.join(bad))\n"

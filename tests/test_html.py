@@ -24,7 +24,7 @@ from PIL import Image
 
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS
-from optviz.race import run_race
+from optviz.racing import run_race
 from optviz.render import RenderSpec, render_race
 from optviz.render.html import LR_SOURCES, MISSING, notebook_html, race_page, results_table
 from optviz.render.scene import RaceScene

@@ -19,7 +19,7 @@ from PIL import Image
 
 from optviz.errors import OutputError, UsageError
 from optviz.functions import FUNCTIONS
-from optviz.race import run_race
+from optviz.racing import run_race
 from optviz.render import RenderSpec, render_race, validate_render_spec
 from optviz.render.atomic import atomic_output
 from optviz.render.schedule import frame_schedule

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from optviz.engine import Trajectories
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS
-from optviz.race import Race, Run
+from optviz.racing import Race, Run
 from optviz.render.schedule import DEFAULT_FRAME_CAP, frame_schedule
 from optviz.render.theme import THEMES
 

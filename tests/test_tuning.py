@@ -5,7 +5,7 @@ import pytest
 
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
-from optviz.race import run_race
+from optviz.racing import run_race
 from optviz.specs import parse_optimizer_list, resolve_optimizers
 from optviz.tuning import LR_GRID, tune_learning_rate
 

@@ -42,7 +42,7 @@ def main_options(
 
 
 def _run(setup: RaceSetup):
-    from optviz.race import run_race
+    from optviz.racing import run_race
 
     return run_race(setup.function, setup.specs, [setup.start], setup.steps, tune=setup.tune)
 

@@ -18,7 +18,7 @@ from optviz.render.atomic import atomic_output
 from optviz.render.spec import RenderSpec, validate_render_spec
 
 if TYPE_CHECKING:
-    from optviz.race import Race
+    from optviz.racing import Race
 
 __all__ = ["RenderSpec", "render_race", "validate_render_spec"]
 

@@ -31,7 +31,7 @@ from optviz.render.labels import default_title, format_lr
 from optviz.render.theme import THEMES, Theme
 
 if TYPE_CHECKING:
-    from optviz.race import Race
+    from optviz.racing import Race
 
 NOTEBOOK_SIZE = (960, 540)  # a notebook column; the 300-frame benchmark race is about 0.7 MB as a base64 GIF
 NOTEBOOK_FORMATS = {"gif": "image/gif", "mp4": "video/mp4"}

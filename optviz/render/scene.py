@@ -44,7 +44,7 @@ from optviz.render.theme import THEMES
 from optviz.render.title_and_legend import fit_legend, fit_title
 
 if TYPE_CHECKING:
-    from optviz.race import Race
+    from optviz.racing import Race
 
 VECTOR_RASTER_SCALE = 2  # SVG/PDF: the rasterised contour fill at twice the screen resolution, for print
 # SVG and PDF stills leave out the date matplotlib would stamp in them, and SVG's ids are hashed with a fixed salt

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from matplotlib.legend import Legend
     from matplotlib.text import Text
 
-    from optviz.race import Race
+    from optviz.racing import Race
     from optviz.render.theme import Theme
 
 LEGEND_SHRINKS = (1.0, 0.92, 0.84, 0.76, 0.68)
