@@ -84,6 +84,8 @@ def render_spec(path: str | Path, options: Mapping[str, Any]):
     if unknown:
         raise UsageError(f"unknown render option '{unknown[0]}' (valid: {', '.join(sorted(known))})",
                          parameter=unknown[0])
+    if not str(path).strip():
+        raise UsageError("is empty: give a file name such as race.gif", parameter="out")
     values = dict(options)
     if isinstance(values.get("size"), str):
         values["size"] = parse_size(values["size"])

@@ -241,20 +241,22 @@ BAD_SPECS = [
     # (changes to a good spec, words the message must contain)
     ({"out": Path("race.txt")}, [".txt", ".gif", ".mp4", ".png", ".svg", ".pdf"]),
     ({"out": Path("race")}, ["no extension", ".gif"]),
-    ({"fps": 0.0}, ["--fps", "0"]),
-    ({"fps": -5.0}, ["--fps", "-5"]),
-    ({"fps": math.nan}, ["--fps", "nan"]),
-    ({"fps": 121.0, "out": Path("race.mp4")}, ["--fps", "121", "120"]),
-    ({"fps": 60.0}, ["--fps", "60", "50", "GIF"]),
-    ({"hold": -0.5}, ["--hold", "-0.5", "60"]),
-    ({"hold": 61.0}, ["--hold", "61", "60"]),
-    ({"size": (319, 600)}, ["--size", "width", "319", "320"]),
-    ({"size": (800, 239)}, ["--size", "height", "239", "240"]),
-    ({"size": (7681, 600)}, ["--size", "width", "7681", "7680"]),
-    ({"size": (7680, 7680)}, ["--size", "7680x7680", "pixels"]),
-    ({"frames": 1}, ["--frames", "1", "2..10000"]),
-    ({"frames": 10_001}, ["--frames", "10001"]),
-    ({"theme": "sepia"}, ["theme", "sepia", "light", "dark"]),
+    ({"fps": 0.0}, ["fps: ", "0"]),
+    ({"fps": -5.0}, ["fps: ", "-5"]),
+    ({"fps": math.nan}, ["fps: ", "nan"]),
+    ({"fps": 121.0, "out": Path("race.mp4")}, ["fps: ", "121", "120"]),
+    ({"fps": 60.0}, ["fps: ", "60", "50", "GIF"]),
+    ({"fps": 0.09}, ["fps: ", "0.09", "0.1"]),
+    ({"fps": 0.05, "out": Path("race.mp4")}, ["fps: ", "0.05", "0.1", "120"]),
+    ({"hold": -0.5}, ["hold: ", "-0.5", "60"]),
+    ({"hold": 61.0}, ["hold: ", "61", "60"]),
+    ({"size": (319, 600)}, ["size: ", "width", "319", "320"]),
+    ({"size": (800, 239)}, ["size: ", "height", "239", "240"]),
+    ({"size": (7681, 600)}, ["size: ", "width", "7681", "7680"]),
+    ({"size": (7680, 7680)}, ["size: ", "7680x7680", "pixels"]),
+    ({"frames": 1}, ["frames: ", "1", "2..10000"]),
+    ({"frames": 10_001}, ["frames: ", "10001"]),
+    ({"theme": "sepia"}, ["theme: ", "sepia", "light", "dark"]),
 ]
 
 
@@ -271,7 +273,8 @@ def test_validate_render_spec_names_the_bad_value(tmp_path, changes, words):
 
 
 @pytest.mark.parametrize("changes", [
-    {}, {"out": Path("RACE.Mp4"), "fps": 120.0}, {"fps": 50.0}, {"fps": 0.5}, {"hold": 0.0}, {"hold": 60.0},
+    {}, {"out": Path("RACE.Mp4"), "fps": 120.0}, {"fps": 50.0}, {"fps": 0.5}, {"fps": 0.1}, {"hold": 0.0},
+    {"hold": 60.0}, {"out": Path("race.mp4"), "fps": 0.1},
     {"size": (320, 240)}, {"size": (7680, 4320)}, {"size": (4320, 7680)}, {"frames": 2}, {"frames": 10_000},
     {"theme": "dark"}, {"out": Path("still.svg")}, {"out": Path("still.pdf")}, {"out": Path("still.png")},
 ])

@@ -10,15 +10,20 @@ from typing import Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
+from optviz.cli import INTERRUPTED_EXIT_CODE  # defined before optviz.cli imports this module
 from optviz.cli.console import fail
 from optviz.errors import OptvizError
 
-INTERRUPTED_EXIT_CODE = 130
+TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (`optviz.cli.main` raises this from its handler): unwind as KeyboardInterrupt does."""
+
+
 def reports_errors(command: F) -> F:
-    """Map optviz's error hierarchy (and Ctrl-C) to a one-line message and its exit code."""
+    """Map optviz's error hierarchy (and Ctrl-C, SIGTERM) to a one-line message and its exit code."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -28,6 +33,8 @@ def reports_errors(command: F) -> F:
             raise fail(error.cli_message(), error.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", INTERRUPTED_EXIT_CODE) from None
+        except Terminated:
+            raise fail("terminated", TERMINATED_EXIT_CODE) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -42,6 +49,8 @@ class OneLineErrorsGroup(TyperGroup):
                                   standalone_mode=False, **extra)
         except (typer.Abort, KeyboardInterrupt):
             exit_code = fail("interrupted", INTERRUPTED_EXIT_CODE).exit_code
+        except Terminated:
+            exit_code = fail("terminated", TERMINATED_EXIT_CODE).exit_code
         except typer.TyperException as error:  # typer's (vendored click's) usage and parameter errors
             if type(error).__name__ == "NoArgsIsHelpError":  # bare `optviz`: the help, not an error
                 typer.echo(error.format_message(), err=True)
