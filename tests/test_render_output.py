@@ -11,6 +11,7 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import imageio_ffmpeg
 import numpy as np
@@ -337,3 +338,18 @@ def test_importing_render_and_spec_loads_no_drawing_or_video_library():
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(root)})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_fps_floor_fits_gif_delays_and_gives_ffmpeg_a_frame_rate():
+    from fractions import Fraction
+
+    from optviz.render.encoders.gif import frame_delays
+    from optviz.render.encoders.mp4 import _command
+    from optviz.render.spec import MAX_FPS, MAX_HOLD_SECONDS, MIN_FPS
+
+    assert max(frame_delays(5, MIN_FPS, MAX_HOLD_SECONDS)) <= 0xFFFF  # GIF's 16-bit centisecond field
+    for fps in (MIN_FPS, 0.123, 29.97, MAX_FPS):
+        animation = SimpleNamespace(size=(320, 240), fps=fps, hold=0.0)
+        command = _command(animation, Path("race.mp4"), None)
+        rate = Fraction(command[command.index("-framerate") + 1])
+        assert rate > 0 and abs(rate - Fraction(fps)) / Fraction(fps) < 1e-3
