@@ -89,11 +89,11 @@ def test_list_json_covers_the_registry(what, registry):
     assert [e["name"] for e in entries] == registry.names()
 
 
-def test_list_table_goes_to_stderr():
+def test_list_table_goes_to_stdout():
     result = invoke("list", "optimizers")
     assert result.exit_code == 0
-    assert result.stdout == ""
-    assert "nesterov" in result.stderr and "rmsprop" in result.stderr
+    assert result.stderr == ""
+    assert "nesterov" in result.stdout and "rmsprop" in result.stdout
 
 
 BAD_INPUTS = [

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from optviz.cli.console import stderr, write_stdout
-from optviz.cli.group import OneLineErrorsGroup, reports_errors
+from optviz.cli.group import OneLineErrorsGroup, OptvizCommand, reports_errors
 from optviz.cli.options import (
     DomainOption, FunctionOption, LrOption, NoTuneOption, OptimizerOption, QuietOption, StartOption, StepsOption,
     TrajectoryOption, race_keywords,
 )
 from optviz.errors import UsageError
 from optviz.render.spec import MAX_FPS, MAX_GIF_FPS, MAX_HOLD_SECONDS, MIN_FPS
+from optviz.render.theme import THEMES
 
 
 def examples(*commands: str) -> str:
@@ -35,15 +36,25 @@ STATS_EXAMPLES = (
 )
 LIST_EXAMPLES = ("optviz list", "optviz list functions | grep camel", "optviz list optimizers --json")
 
+HELP = ("Race gradient-descent optimisers on built-in test functions or your own expression in x (and y): "
+        "animated contour plots, charts and JSON stats.")
+
 app = typer.Typer(
     cls=OneLineErrorsGroup,
     name="optviz",
-    help="Race gradient-descent optimisers across 2-D test functions: animated contour plots and JSON stats.",
+    help=HELP,
     epilog=examples(RACE_EXAMPLES[0], RACE_EXAMPLES[1], STATS_EXAMPLES[2], LIST_EXAMPLES[0]),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
+
+
+def choices(names: list[str]) -> str:
+    """The metavar that lists an option's choices: `[light|dark]`."""
+    return "[" + "|".join(names) + "]"
+
 
 
 def _print_version(value: bool) -> None:
@@ -59,7 +70,7 @@ def main_options(
     version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
-    """Race gradient-descent optimisers across 2-D test functions: animated contour plots and JSON stats."""
+    """Race gradient-descent optimisers on built-in test functions or your own expression in x (and y)."""
 
 
 def _race(fn: str, quiet: bool, **options: Any):
@@ -81,7 +92,7 @@ def _is_expression(fn: str) -> bool:
     return looks_like_expression(fn)
 
 
-@app.command(epilog=examples(*STATS_EXAMPLES))
+@app.command(cls=OptvizCommand, epilog=examples(*STATS_EXAMPLES))
 @reports_errors
 def stats(
     fn: FunctionOption = "rosenbrock",
@@ -99,25 +110,26 @@ def stats(
     write_stdout(result.to_json(trajectory=trajectory))
 
 
-@app.command("list", epilog=examples(*LIST_EXAMPLES))
+@app.command("list", cls=OptvizCommand, epilog=examples(*LIST_EXAMPLES))
 @reports_errors
 def list_registry(
-    what: Annotated[str, typer.Argument(help="functions or optimizers")],
-    json: Annotated[bool, typer.Option("--json", help="Print the registry as a JSON list on stdout.")] = False,
+    what: Annotated[str | None, typer.Argument(
+        metavar="functions|optimizers", help="One registry (default: both).", show_default=False)] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the registries as JSON on stdout.")] = False,
 ) -> None:
-    """List the built-in test functions or the optimisers."""
+    """List the built-in test functions and the optimisers, as a table (or JSON) on stdout."""
     from optviz.cli import listing
 
     kinds = {"functions": "functions", "optimizers": "optimizers", "optimisers": "optimizers"}
-    if what.lower() not in kinds:
+    if what is not None and what.lower() not in kinds:
         raise UsageError(f"list what? expected 'functions' or 'optimizers' (got '{what}')")
-    listing.show(kinds[what.lower()], as_json=json)
+    listing.show(listing.KINDS if what is None else (kinds[what.lower()],), as_json=json)
 
 
 DEFAULT_OUT = "<function>-race.gif"
 
 
-@app.command(epilog=examples(*RACE_EXAMPLES))
+@app.command(cls=OptvizCommand, epilog=examples(*RACE_EXAMPLES))
 @reports_errors
 def race(
     fn: FunctionOption = "rosenbrock",
@@ -139,7 +151,7 @@ def race(
     hold: Annotated[float, typer.Option(
         "--hold", help=f"Seconds to pause on the last frame before looping (0 to {MAX_HOLD_SECONDS:g}).")] = 1.5,
     size: Annotated[str, typer.Option("--size", help="Width x height in pixels, e.g. 1280x720.")] = "1280x720",
-    theme: Annotated[str, typer.Option("--theme", help="Colour theme.")] = "light",
+    theme: Annotated[str, typer.Option("--theme", metavar=choices(THEMES.names()), help="Colour theme.")] = "light",
     title: Annotated[str | None, typer.Option("--title", help="Figure title (default: the function).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Also print the stats JSON on stdout.")] = False,
     quiet: QuietOption = False,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from optviz.cli import INTERRUPTED_EXIT_CODE  # defined before optviz.cli imports this module
 from optviz.cli.console import fail
@@ -39,7 +39,22 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class OneLineErrorsGroup(TyperGroup):
+class _FlagsWithoutMetavars:
+    """`--json`, not `--json <bool>` in --help: a flag takes no value, and `--json true` would fail."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class OptvizCommand(_FlagsWithoutMetavars, TyperCommand):
+    """Every command of `optviz` (`@app.command(cls=OptvizCommand)` is the default of the app)."""
+
+
+class OneLineErrorsGroup(_FlagsWithoutMetavars, TyperGroup):
     """Typer's own usage errors (bad option value, unknown option) become one line too."""
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
