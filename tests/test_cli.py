@@ -154,14 +154,16 @@ def test_real_subprocess_stats_and_error():
     assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
 
 
-@pytest.mark.parametrize("args", [["--help"], ["stats", "--help"], ["list", "functions"],
-                                  ["stats", "--steps", "5"], ["race", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["stats", "--help"], ["list", "functions"], ["list"],
+                                  ["stats", "--steps", "5"], ["race", "--help"],
+                                  ["stats", "--fn", "x**2", "--steps", "5"]])
 def test_commands_that_draw_nothing_do_not_import_matplotlib_or_imageio(args):
     probe = (
         "import sys\n"
         "from optviz.cli.app import app\n"
         f"code = app(args={args!r}, standalone_mode=False)\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'imageio', 'imageio_ffmpeg', 'torch', 'PIL'))\n"
+        "heavy = sorted(m for m in sys.modules\n"
+        "               if m.split('.')[0] in ('matplotlib', 'imageio', 'imageio_ffmpeg', 'torch', 'PIL'))\n"
         "sys.stderr.write('HEAVY=' + ','.join(heavy) + '\\n')\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)

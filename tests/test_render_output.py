@@ -24,7 +24,7 @@ from optviz.racing import run_race
 from optviz.render import RenderSpec, render_race, validate_render_spec
 from optviz.render.atomic import atomic_output
 from optviz.render.schedule import frame_schedule
-from optviz.render.spec import ANIMATION_FORMATS, FORMATS, STILL_FORMATS
+from optviz.render.spec import ANIMATION_FORMATS, FORMATS
 from optviz.specs import parse_optimizer_list, resolve_optimizers
 
 SIZE = (320, 240)
@@ -321,8 +321,22 @@ def test_format_comes_from_the_suffix(name, fmt):
     assert RenderSpec(Path(name)).format == fmt
 
 
-def test_every_format_is_an_animation_or_a_still():
-    assert sorted(ANIMATION_FORMATS + STILL_FORMATS) == sorted(FORMATS) == ["gif", "html", "mp4", "pdf", "png", "svg"]
+def test_every_accepted_format_has_a_writer_and_no_other_is_accepted(tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from optviz.render.encoders import encoders
+
+    savefig_formats = set(FigureCanvasAgg(Figure()).get_supported_filetypes())
+    for fmt in FORMATS:
+        spec = RenderSpec(tmp_path / f"race.{fmt}")
+        validate_render_spec(spec)
+        assert spec.is_animation == (fmt in encoders())
+        assert spec.is_animation or fmt in savefig_formats
+    for fmt in sorted(savefig_formats - set(FORMATS)):  # matplotlib could, but optviz does not promise them
+        with pytest.raises(UsageError, match="output format"):
+            validate_render_spec(RenderSpec(tmp_path / f"race.{fmt}"))
+    assert sorted(FORMATS) == ["gif", "html", "mp4", "pdf", "png", "svg"]  # the formats the docs list
 
 
 # ------------------------------------------------------------------------------------------------ imports
