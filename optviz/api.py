@@ -140,13 +140,29 @@ def race(
     tune: without an lr, search one per optimiser (lr_source "tuned"); False uses torch's default.
     domain: the view, ((xmin, xmax), (ymin, ymax)) or (xmin, xmax, ymin, ymax); (xmin, xmax) in 1-D.
     """
+    specs = resolve_specs(optimizers, lr)  # the cheap refusals first: a user function's minima search takes time
     box = _as_box(domain)
-    start_point = None if start is None else tuple(float(c) for c in np.atleast_1d(np.asarray(start, dtype=float)))
+    start_point = None if start is None else _as_point(start)
     function = resolve_function(fn, domain=box, start=start_point, steps=None)
-    specs = resolve_specs(optimizers, lr)
     step_count = _check_steps(steps, function)
     point = check_start(function, start_point if start_point is not None else function.default_start)
     return run_race(function, specs, [point], step_count, tune=bool(tune))
+
+
+def _as_point(start: Any) -> Point:
+    if isinstance(start, str):
+        from optviz.specs import parse_start
+
+        return parse_start(start)
+    try:
+        flat = np.atleast_1d(np.asarray(start, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise UsageError(f"expected numbers such as (1.5, -2), or (3,) in 1-D (got {start!r:.60})",
+                         parameter="start") from None
+    if flat.ndim != 1:
+        raise UsageError(f"expected one point such as (1.5, -2) (got an array of shape {flat.shape})",
+                         parameter="start")
+    return tuple(float(c) for c in flat)
 
 
 def _as_box(domain: Box | Sequence[float] | None) -> Box | None:

@@ -259,3 +259,21 @@ def test_help_shows_an_expression_example(args):
     result = invoke(*args)
     assert result.exit_code == 0
     assert '"x**2"' in result.stdout and "(1-x)**2 + 100*(y-x**2)**2" in result.stdout
+
+
+@pytest.mark.parametrize("start", ["abc", [[1, 2], [3, 4]], object(), (1,), (1e150, 0), (1e10, 1e10), (np.nan, 0)])
+def test_the_api_refuses_odd_starts_with_a_usage_error_naming_start(start):
+    import optviz
+
+    with pytest.raises(optviz.UsageError) as raised:
+        optviz.race("booth", ["adam"], start=start, steps=3)
+    assert "start" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_bad_optimizer_is_refused_before_an_expressions_minima_are_searched(monkeypatch):
+    def no_search(*args, **kwargs):
+        raise AssertionError("searched first")
+
+    monkeypatch.setattr("optviz.functions.user.find_minima", no_search)
+    result = invoke("stats", "--fn", "x**2 + y**2", "--opt", "adma")
+    assert result.exit_code == 2 and "did you mean 'adam'" in result.stderr

@@ -150,3 +150,19 @@ def test_written_file_has_ordinary_permissions(tmp_path):
     out = tmp_path / "race.png"
     assert invoke(*SMALL, "-o", str(out), "--quiet").exit_code == 0
     assert out.stat().st_mode & 0o644 == 0o644
+
+
+def test_an_expression_is_written_under_a_safe_default_name_with_its_own_title(tmp_path, monkeypatch):
+    from optviz.api import resolve_function
+    from optviz.render.labels import default_title
+
+    monkeypatch.chdir(tmp_path)
+    formula = "sin(x)*cos(y) + 0.1*(x^2 + y^2) / 2"
+    result = invoke("--fn", formula, "--steps", "10", "--opt", "adam", "--size", "320x240", "--domain=-3,3,-3,3",
+                    "--quiet")
+    assert result.exit_code == 0, result.stderr
+    (written,) = tmp_path.iterdir()
+    function = resolve_function(formula)
+    assert written.name == f"{function.output_stem}-race.gif"
+    assert not set(written.name) & set("/\\*?<>|:\" ^()") and written.stat().st_size > 0
+    assert default_title(function) == function.title and "x²" in function.title
