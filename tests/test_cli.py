@@ -111,14 +111,18 @@ BAD_INPUTS = [
     (["stats", "--start=a,b"], "start"),
     (["stats", "--start=nan,0"], "start"),
     (["stats", "--start=inf,0"], "start"),
-    (["stats", "--start=1e308,1e308"], "far outside"),
-    (["stats", "--start=1e150,0"], "far outside"),
+    (["stats", "--start=1e308,1e308"], "--start"),
+    (["stats", "--start=1e150,0"], "--start"),
     (["stats", "--start=1e10,1e10"], "far outside"),
     (["stats", "--fn", "sqrt(x)", "--start=-1", "--domain=-2,2"], "not finite"),
     (["stats", "--fn", "x**2", "--start=1,2"], "--start"),
     (["stats", "--fn", "x**2 + z"], "--fn"),
     (["stats", "--fn", "x**2", "--domain=-1,1,-1,1"], "--domain"),
     (["stats", "--domain=1,-1,0,1"], "--domain"),
+    (["stats", "--fn", "x**2", "--start=1e150"], "--start"),
+    (["stats", "--fn", "x**2+y**2", "--start=1e200,1"], "--start"),
+    (["stats", "--fn", "x**2", "--domain=-1e-300,1e-300"], "too narrow"),
+    (["stats", "--domain=-1e300,1e300,-1,1"], "--domain"),
     (["stats", "--lr", "-0.1"], "--lr"),
     (["stats", "--lr", "nan"], "--lr"),
     (["stats", "--steps", "0"], "--steps"),
@@ -277,3 +281,23 @@ def test_a_bad_optimizer_is_refused_before_an_expressions_minima_are_searched(mo
     monkeypatch.setattr("optviz.functions.user.find_minima", no_search)
     result = invoke("stats", "--fn", "x**2 + y**2", "--opt", "adma")
     assert result.exit_code == 2 and "did you mean 'adam'" in result.stderr
+
+
+def test_numpy_runtime_warnings_do_not_reach_people(monkeypatch):
+    import warnings
+
+    import optviz.api
+
+    real = optviz.api.run_race
+
+    def overflowing(*args, **kwargs):
+        warnings.warn("overflow encountered in multiply", RuntimeWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("optviz.api.run_race", overflowing)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        result = invoke("stats", "--opt", "sgd(lr=1)", "--steps", "60")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert [w for w in shown if issubclass(w.category, RuntimeWarning)] == []
+    assert strict_json(result.stdout)["runs"][0]["diverged"] is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,7 +29,11 @@ def reports_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings():
+                # numpy's overflow and invalid-value warnings come from runs that diverge or from probing a
+                # function where it is not finite: results the JSON and the picture report, not messages
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return command(*args, **kwargs)
         except OptvizError as error:
             raise fail(error.cli_message(), error.exit_code) from None
         except KeyboardInterrupt:
