@@ -56,6 +56,15 @@ def test_an_empty_output_name_is_refused(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name, words", [("nodir/", ["names a folder", "nodir/race.gif"]),
+                                         (".gif", ["hidden name", ".gif"]), ("race", ["no extension"])])
+def test_names_that_are_not_files_are_explained(tmp_path, monkeypatch, name, words):
+    monkeypatch.chdir(tmp_path)
+    line = one_error_line(invoke(*SMALL, "-o", name))
+    assert line.startswith("error: --out:") and all(word in line for word in words)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_quoted_tilde_is_the_home_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     result = invoke(*SMALL, "-o", "~/x.png")

@@ -84,7 +84,8 @@ def validate_render_spec(spec: RenderSpec) -> None:
 
 def _check_format(spec: RenderSpec) -> None:
     if spec.format not in FORMATS:
-        shown = f"'.{spec.format}'" if spec.format else "no extension"
+        hidden = Path(spec.out).name.startswith(".")
+        shown = f"'.{spec.format}'" if spec.format else "a hidden name with no extension" if hidden else "no extension"
         raise UsageError(
             f"cannot tell the output format of '{spec.out}' ({shown}): end the name in "
             + ", ".join(f".{name}" for name in FORMATS), parameter="out"
