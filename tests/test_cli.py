@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from optviz import __version__
@@ -301,3 +303,20 @@ def test_numpy_runtime_warnings_do_not_reach_people(monkeypatch):
     assert result.exit_code == 0 and result.stderr == ""
     assert [w for w in shown if issubclass(w.category, RuntimeWarning)] == []
     assert strict_json(result.stdout)["runs"][0]["diverged"] is True
+
+
+_NUMBERISH = st.text(alphabet="0123456789.,-+eE ()[]xinfa", max_size=24)
+
+
+@settings(max_examples=60)
+@given(start=st.one_of(st.none(), _NUMBERISH), domain=st.one_of(st.none(), _NUMBERISH))
+def test_any_start_and_domain_text_is_a_result_or_one_line(start, domain):
+    args = ["stats", "--fn", "booth", "--opt", "adam(lr=0.1)", "--steps", "2"]
+    args += [f"--start={start}"] if start is not None else []
+    args += [f"--domain={domain}"] if domain is not None else []
+    result = invoke(*args)
+    assert result.exit_code in (0, 2), (args, result.exception)
+    if result.exit_code == 0:
+        strict_json(result.stdout)
+    else:
+        assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
