@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from optviz.cli.console import stderr, write_stdout
 from optviz.cli.group import OneLineErrorsGroup, OptvizCommand, reports_errors
@@ -56,7 +56,6 @@ def choices(names: list[str]) -> str:
     return "[" + "|".join(names) + "]"
 
 
-
 def _print_version(value: bool) -> None:
     if value:
         from optviz import __version__
@@ -82,7 +81,7 @@ def _race(fn: str, quiet: bool, **options: Any):
     if keywords["domain"] is None and not quiet and _is_expression(fn):
         intervals = ", ".join(f"{axis} in [{low:.4g}, {high:.4g}]"
                               for axis, (low, high) in zip(result.function.coordinates, result.function.domain))
-        stderr.print(f"view: {intervals} (chosen around the minima found; set --domain to change it)")
+        stderr.print(escape(f"view: {intervals} (chosen around the minima found; set --domain to change it)"))
     return result
 
 
@@ -177,7 +176,7 @@ def race(
     if json:
         write_stdout(result.to_json(trajectory=trajectory))
     if not quiet:
-        stderr.print(f"wrote [bold]{written}[/] ({_human_size(written.stat().st_size)})")
+        stderr.print(f"wrote [bold]{escape(str(written))}[/] ({_human_size(written.stat().st_size)})")
 
 
 def _human_size(n_bytes: int) -> str:
