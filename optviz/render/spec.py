@@ -71,8 +71,8 @@ def validate_render_spec(spec: RenderSpec) -> None:
     _check_timing(spec)
     _check_size(spec.size)
     if spec.frames is not None and not MIN_FRAMES <= spec.frames <= MAX_FRAMES:
-        raise UsageError(f"--frames {spec.frames} is out of range: use {MIN_FRAMES}..{MAX_FRAMES}")
-    THEMES.get(spec.theme)  # UsageError naming the known themes
+        raise UsageError(f"{spec.frames} is out of range: use {MIN_FRAMES}..{MAX_FRAMES}", parameter="frames")
+    THEMES.get(spec.theme)  # UsageError naming the parameter and the known themes
     check_writable_target(Path(spec.out))
 
 
@@ -89,20 +89,20 @@ def _check_timing(spec: RenderSpec) -> None:
     top = MAX_GIF_FPS if spec.format == "gif" else MAX_FPS
     if not 0 < spec.fps <= top:  # also refuses NaN
         why = " for a GIF (browsers slow faster GIFs down)" if spec.format == "gif" else ""
-        raise UsageError(f"--fps {spec.fps:g} is out of range: use more than 0 and at most {top:g}{why}")
+        raise UsageError(f"{spec.fps:g} is out of range: use more than 0 and at most {top:g}{why}", parameter="fps")
     if not 0 <= spec.hold <= MAX_HOLD_SECONDS:
-        raise UsageError(f"--hold {spec.hold:g} is out of range: use 0..{MAX_HOLD_SECONDS:g} seconds")
+        raise UsageError(f"{spec.hold:g} is out of range: use 0..{MAX_HOLD_SECONDS:g} seconds", parameter="hold")
 
 
 def _check_size(size: tuple[int, int]) -> None:
     width, height = size
     for name, side, least in (("width", width, MIN_SIZE[0]), ("height", height, MIN_SIZE[1])):
         if not least <= side <= MAX_SIDE:
-            raise UsageError(
-                f"--size {width}x{height}: {name} {side} px is out of range: use {least}..{MAX_SIDE} px"
-            )
+            raise UsageError(f"{width}x{height}: {name} {side} px is out of range: use {least}..{MAX_SIDE} px",
+                             parameter="size")
     if width * height > MAX_PIXELS:
-        raise UsageError(f"--size {width}x{height} is too large: at most {MAX_PIXELS} pixels (7680x4320)")
+        raise UsageError(f"{width}x{height} is too large: at most {MAX_PIXELS} pixels (7680x4320)",
+                         parameter="size")
 
 
 def check_writable_target(out: Path) -> None:
