@@ -267,6 +267,11 @@ def test_notebook_snippet_defaults_to_a_notebook_column(race, private_tmp):
     assert (image["width"], image["height"]) == ("960", "540")
 
 
+def test_notebook_snippet_takes_the_size_as_text_like_save(race, private_tmp):
+    (image,) = Page(notebook_html(race, size="352x264", frames=2)).all("img")
+    assert (image["width"], image["height"]) == ("352", "264")
+
+
 def test_notebook_snippet_as_mp4_is_a_looping_muted_video(race, private_tmp, tmp_path):
     (video,) = Page(notebook_html(race, format="mp4", size=SIZE, frames=FRAMES, hold=0.0)).all("video")
     assert {"autoplay", "loop", "muted", "controls"} <= set(video)
@@ -275,12 +280,12 @@ def test_notebook_snippet_as_mp4_is_a_looping_muted_video(race, private_tmp, tmp
 
 
 @pytest.mark.parametrize(("options", "parameter"), [({"format": "webm"}, "format"), ({"format": "png"}, "format"),
-                                                    ({"out": Path("x.gif")}, "out"), ({"fps": 0}, None)])
+                                                    ({"out": Path("x.gif")}, "out"), ({"fps": 0}, "fps"),
+                                                    ({"size": "tiny"}, "size"), ({"bogus": 1}, "bogus")])
 def test_notebook_snippet_refuses_bad_options(race, private_tmp, options, parameter):
     with pytest.raises(UsageError) as caught:
-        notebook_html(race, size=SIZE, **options)
-    if parameter:
-        assert caught.value.parameter == parameter
+        notebook_html(race, **{"size": SIZE, **options})
+    assert caught.value.parameter == parameter
     assert list(private_tmp.iterdir()) == []
 
 

@@ -251,10 +251,11 @@ def notebook_html(race: Race, *, format: str = "gif", **render_options: Any) -> 
     results table, with inline styles only.
 
     `format` "gif" (default: a looping <img>, plays everywhere) or "mp4" (a muted, looping <video>, smaller, but
-    not played by VS Code). `render_options` are RenderSpec fields (frames, fps, hold, size, theme, title); size
+    not played by VS Code). `render_options` are `Race.save`'s (frames, fps, hold, size, theme, title); size
     defaults to 960x540. The animation is encoded in a temporary folder that is deleted before this returns.
     """
-    from optviz.render import RenderSpec, render_race
+    from optviz.racing import render_spec
+    from optviz.render import render_race
 
     if format not in NOTEBOOK_FORMATS:
         raise UsageError(f"'{format}' is not a notebook format: use {' or '.join(NOTEBOOK_FORMATS)}",
@@ -263,7 +264,7 @@ def notebook_html(race: Race, *, format: str = "gif", **render_options: Any) -> 
         raise UsageError("a notebook animation is written to a temporary file: leave out 'out'", parameter="out")
     options = {"size": NOTEBOOK_SIZE, **render_options}
     with tempfile.TemporaryDirectory(prefix="optviz-") as folder:
-        spec = RenderSpec(Path(folder) / f"race.{format}", **options)
+        spec = render_spec(Path(folder) / f"race.{format}", options)  # size as "640x360" or (640, 360)
         data = render_race(race, spec).read_bytes()
         width, height = spec.frame_size
     page = race_page(race, spec.theme, spec.title)
