@@ -71,6 +71,11 @@ class Race:
 
         return notebook_html(self)
 
+    def __repr__(self) -> str:
+        """A line, not every array: what a terminal or a notebook's text/plain output shows."""
+        labels = ", ".join(run.label for run in self.runs)
+        return f"<optviz.Race {self.function.name}: {labels}; {self.steps} steps from {len(self.starts)} start(s)>"
+
 
 def render_spec(path: str | Path, options: Mapping[str, Any]):
     """A RenderSpec from API keywords: the CLI's render options by name, size as "WxH" or (width, height)."""
@@ -99,6 +104,9 @@ class _Display:
         from optviz.render.html import notebook_html
 
         return notebook_html(self.race, **self.options)
+
+    def __repr__(self) -> str:
+        return f"<display of {self.race!r}>"
 
 
 def choose_runs(

@@ -149,3 +149,8 @@ def test_public_names_have_docstrings():
     for name in optviz.__all__:
         if name != "__version__":
             assert getattr(optviz, name).__doc__, name
+
+
+def test_a_race_reads_as_one_line(small_race):
+    assert repr(small_race) == "<optviz.Race rosenbrock: adam, sgd; 12 steps from 1 start(s)>"
+    assert repr(small_race.show(theme="dark")) == f"<display of {small_race!r}>"
