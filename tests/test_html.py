@@ -193,6 +193,15 @@ def test_table_has_one_row_per_run_with_the_numbers_of_race_document(page, race)
     assert any(entry["diverged"] for entry in document) and row[5] != MISSING  # the diverging run shows its step
 
 
+def test_a_narrow_window_scrolls_the_table_instead_of_wrapping_its_cells(page, race):
+    _, text, parsed = page
+    assert re.search(r"th, td \{[^}]*white-space: nowrap", text)
+    assert re.search(r"\.results \{[^}]*overflow-x: auto", text)
+    assert '<div class="results"><table>' in text
+    snippet = notebook_html(race, size=SIZE, frames=2)
+    assert "overflow-x:auto" in snippet and snippet.count("white-space:nowrap") == len(Page(snippet).rows) * 6
+
+
 def test_a_race_from_two_starts_has_a_row_per_run_and_start(two_starts, tmp_path):
     parsed = Page(render_race(two_starts, spec_for(tmp_path, frames=3)).read_text(encoding="utf-8"))
     head, *rows = parsed.rows

@@ -131,8 +131,9 @@ button { font: inherit; color: %(text)s; background: transparent; border: 1px so
 button:hover, button:focus-visible { border-color: %(muted)s; }
 input[type=range] { flex: 1; accent-color: %(accent)s; }
 output { font-variant-numeric: tabular-nums; min-width: 9em; text-align: right; color: %(muted)s; }
+.results { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%%; font-variant-numeric: tabular-nums; }
-th, td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid %(grid)s; }
+th, td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid %(grid)s; white-space: nowrap; }
 th { color: %(muted)s; font-weight: 600; }
 .fallback { color: %(muted)s; }
 """
@@ -211,7 +212,8 @@ def race_page_html(page: Mapping[str, Any] | None, video: bytes, poster: bytes, 
                       "width": width + 32}
     data = json.dumps({"fps": fps, "steps": page["steps"], "frames": [int(s) for s in frame_steps]})  # numbers only
     title = html.escape(page["title"])
-    table = results_table(page["rows"]) if page["rows"] else ""
+    # a narrow window scrolls the table sideways rather than breaking "0.178 (tuned)" or a swatch from its label
+    table = f'<div class="results">{results_table(page["rows"])}</div>' if page["rows"] else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -275,6 +277,7 @@ def notebook_html(race: Race, *, format: str = "gif", **render_options: Any) -> 
         animation = f'<img src="{uri}" {media} alt="{title}">'
     else:
         animation = f'<video src="{uri}" {media} autoplay loop muted playsinline controls></video>'
-    cell = "text-align:left;padding:2px 12px 2px 0;border-bottom:1px solid rgba(128,128,128,0.35)"
+    cell = "text-align:left;padding:2px 12px 2px 0;border-bottom:1px solid rgba(128,128,128,0.35);white-space:nowrap"
     table = results_table(page["rows"], cell_style=cell)
-    return _ascii(f'<div class="optviz-race">{animation}<div style="margin-top:6px">{table}</div></div>')
+    table_box = f'<div style="margin-top:6px;overflow-x:auto">{table}</div>'
+    return _ascii(f'<div class="optviz-race">{animation}{table_box}</div>')
