@@ -200,6 +200,7 @@ def test_a_narrow_window_scrolls_the_table_instead_of_wrapping_its_cells(page, r
     assert '<div class="results"><table>' in text
     snippet = notebook_html(race, size=SIZE, frames=2)
     assert "overflow-x:auto" in snippet and snippet.count("white-space:nowrap") == len(Page(snippet).rows) * 6
+    assert '<table style="border-collapse:collapse">' in snippet  # one rule under each row, not one per cell
 
 
 def test_a_race_from_two_starts_has_a_row_per_run_and_start(two_starts, tmp_path):

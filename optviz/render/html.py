@@ -85,7 +85,7 @@ def _lr(row: Mapping[str, Any]) -> str:
     return f"{MISSING} ({source})" if row["lr"] is None else f"{format_lr(float(row['lr']))} ({source})"
 
 
-def results_table(rows: Sequence[Mapping[str, Any]], cell_style: str = "") -> str:
+def results_table(rows: Sequence[Mapping[str, Any]], cell_style: str = "", table_style: str = "") -> str:
     """One <tr> per row of `race_page(...)["rows"]`: run, lr (where it came from), final loss, distance to the
     nearest minimum, the step it converged at and the step it diverged at ("–": not reached or not defined)."""
     with_start = any(row["start"] is not None for row in rows)
@@ -103,7 +103,8 @@ def results_table(rows: Sequence[Mapping[str, Any]], cell_style: str = "") -> st
         cells += [_lr(row), _number(row["final_loss"]), _number(row["distance_to_minimum"]),
                   _step(row["converged_step"]), _step(row["diverged_step"])]
         body.append("<tr>" + "".join(f"<td{cell}>{value}</td>" for value in cells) + "</tr>")
-    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table_attributes = f' style="{table_style}"' if table_style else ""
+    table = f"<table{table_attributes}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     return _ascii(table)
 
 
@@ -278,6 +279,6 @@ def notebook_html(race: Race, *, format: str = "gif", **render_options: Any) -> 
     else:
         animation = f'<video src="{uri}" {media} autoplay loop muted playsinline controls></video>'
     cell = "text-align:left;padding:2px 12px 2px 0;border-bottom:1px solid rgba(128,128,128,0.35);white-space:nowrap"
-    table = results_table(page["rows"], cell_style=cell)
+    table = results_table(page["rows"], cell_style=cell, table_style="border-collapse:collapse")
     table_box = f'<div style="margin-top:6px;overflow-x:auto">{table}</div>'
     return _ascii(f'<div class="optviz-race">{animation}{table_box}</div>')
