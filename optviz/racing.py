@@ -30,7 +30,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Race:
-    """A computed race: what `optviz.racing(...)` returns. Nothing is drawn until `save`, `show` or display.
+    """A computed race: what `optviz.race(...)` returns. Nothing is drawn until `save`, `show` or display.
 
     trajectories.positions: (steps + 1, runs, starts, d) float64, d = function.dimensions, in the order of `runs`;
     trajectories.losses: (steps + 1, runs, starts); trajectories.diverged_step: (runs, starts), -1 = never.
