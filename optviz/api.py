@@ -1,7 +1,7 @@
-"""The public API: `optviz.racing(...)` computes a race; the command line is a thin layer over it.
+"""The public API: `optviz.race(...)` computes a race; the command line is a thin layer over it.
 
     import optviz
-    result = optviz.racing("rosenbrock", ["adam", "sgd(lr=1e-3, momentum=0.9)"])
+    result = optviz.race("rosenbrock", ["adam", "sgd(lr=1e-3, momentum=0.9)"])
     result.stats                  # the dict `optviz stats` prints for the same arguments
     result.save("race.gif")       # or .mp4 / .html / .png / .svg / .pdf, with the CLI's render options
     result                        # in a notebook: the animation inline, with a results table

@@ -31,7 +31,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Race:
-    """A computed race: what `optviz.racing(...)` returns. Nothing is drawn until `save`, `show` or display.
+    """A computed race: what `optviz.race(...)` returns. Nothing is drawn until `save`, `show` or display.
 
     trajectories.positions: (steps + 1, runs, starts, d) float64, d = function.dimensions, in the order of `runs`;
     trajectories.losses: (steps + 1, runs, starts); trajectories.diverged_step: (runs, starts), -1 = never.
@@ -72,6 +72,11 @@ class Race:
 
         return notebook_html(self)
 
+    def __repr__(self) -> str:
+        """A line, not every array: what a terminal or a notebook's text/plain output shows."""
+        labels = ", ".join(run.label for run in self.runs)
+        return f"<optviz.Race {self.function.name}: {labels}; {self.steps} steps from {len(self.starts)} start(s)>"
+
 
 def render_spec(path: str | Path, options: Mapping[str, Any]):
     """A RenderSpec from API keywords: the CLI's render options by name, size as "WxH" or (width, height)."""
@@ -105,6 +110,9 @@ class _Display:
         from optviz.render.html import notebook_html
 
         return notebook_html(self.race, **self.options)
+
+    def __repr__(self) -> str:
+        return f"<display of {self.race!r}>"
 
 
 def choose_runs(

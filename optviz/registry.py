@@ -45,8 +45,9 @@ def closest_name(name: str, candidates: list[str]) -> str | None:
 class Registry(Generic[EntryT]):
     """Entries keyed by canonical name, built from a list; aliases resolve to the same entry."""
 
-    def __init__(self, kind: str, entries: Iterable[EntryT]):
+    def __init__(self, kind: str, entries: Iterable[EntryT], parameter: str | None = None):
         self.kind = kind
+        self.parameter = parameter  # the API keyword an unknown name is reported against (`theme`), if one
         self._entries: dict[str, EntryT] = {}
         self._lookup: dict[str, EntryT] = {}
         for entry in entries:
@@ -70,7 +71,7 @@ class Registry(Generic[EntryT]):
         suggestion = self._suggestion(folded)
         hint = f"; did you mean '{suggestion}'?" if suggestion else ""
         raise UsageError(
-            f"unknown {self.kind} '{name}'{hint} (known: {', '.join(self.names())})"
+            f"unknown {self.kind} '{name}'{hint} (known: {', '.join(self.names())})", parameter=self.parameter
         )
 
     def _suggestion(self, folded: str) -> str | None:

@@ -401,8 +401,9 @@ def parse_size(text: str) -> tuple[int, int]:
     """`--size WxH` in pixels ("1280x720", "1280 X 720", "1280×720"): two positive integers (width, height)."""
     match = _SIZE.fullmatch(text) if len(text) <= _MAX_SHORT_TEXT else None
     if not match:
-        raise UsageError(f"bad --size {_quote(text)}: expected WIDTHxHEIGHT in pixels, such as 1280x720")
+        raise UsageError(f"bad value {_quote(text)}: expected WIDTHxHEIGHT in pixels, such as 1280x720",
+                         parameter="size")
     width, height = int(match.group(1)), int(match.group(2))
     if width < 1 or height < 1:
-        raise UsageError(f"bad --size {_quote(text)}: width and height must be at least 1 pixel")
+        raise UsageError(f"bad value {_quote(text)}: width and height must be at least 1 pixel", parameter="size")
     return width, height

@@ -267,7 +267,7 @@ def test_validate_render_spec_names_the_bad_value(tmp_path, changes, words):
         changes = {**changes, "out": tmp_path / changes["out"]}
     with pytest.raises(UsageError) as raised:
         validate_render_spec(replace(RenderSpec(tmp_path / "race.gif"), **changes))
-    message = str(raised.value)
+    message = raised.value.cli_message()  # the CLI's wording: the parameter as its flag (`--fps: ...`)
     assert "\n" not in message
     for word in words:
         assert word in message

@@ -76,10 +76,7 @@ def validate_render_spec(spec: RenderSpec) -> None:
     _check_size(spec.size)
     if spec.frames is not None and not MIN_FRAMES <= spec.frames <= MAX_FRAMES:
         raise UsageError(f"{spec.frames} is out of range: use {MIN_FRAMES}..{MAX_FRAMES}", parameter="frames")
-    try:
-        THEMES.get(spec.theme)
-    except UsageError as error:  # naming the known themes
-        raise UsageError(error.message, parameter="theme") from None
+    THEMES.get(spec.theme)  # UsageError naming the parameter and the known themes
 
 
 def _check_format(spec: RenderSpec) -> None:
