@@ -57,7 +57,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from optviz.errors import UsageError
-from optviz.optimizers.base import Check, Hyperparameter, at_least, in_interval
+from optviz.optimizers.base import REQUIRED, Check, Hyperparameter, Transform, at_least, in_interval
 from optviz.registry import Registry
 from optviz.specs import format_value, parse_optimizer_list
 
@@ -65,16 +65,6 @@ TORCH_SCHEDULER_MODULE = "torch.optim.lr_scheduler"
 
 
 # --------------------------------------------------------------------------- parameters
-
-
-class _Required:
-    """The default of a parameter torch requires: resolving without it is an error."""
-
-    def __repr__(self) -> str:
-        return "required"
-
-
-REQUIRED: Any = _Required()
 
 
 @dataclass(frozen=True)
@@ -93,10 +83,6 @@ class ScheduleParameter(Hyperparameter):
     @property
     def kind(self) -> str:
         return self.type or super().kind
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
 
     def coerce(self, value: Any, owner: str) -> Any:
         where = f"{owner}: {self.name}"
@@ -469,6 +455,44 @@ class Schedule:
             raise UsageError(f"{self.name}: cycle_momentum=true needs an optimizer with momentum or betas "
                              f"(or set cycle_momentum=false)", parameter="schedule")
         return out
+
+
+class ScheduledState(NamedTuple):
+    count: int  # optimiser steps taken
+    inner: Any  # the inner transform's state
+
+
+def scheduled(make: Callable[[Mapping[str, Any]], Transform], params: Mapping[str, Any], schedule: Schedule,
+              steps: int) -> Transform:
+    """A transform whose step k+1 is `make({**params, **values at k})` on the same state (optax's
+    `inject_hyperparams`, torch's `scheduler.step()` after every `optimizer.step()`).
+
+    `params["lr"]` may be an array (B, 1) of base lrs (the lr tuner's candidates): each row gets its own lr trace.
+    """
+    values = _values_per_row(schedule, params, steps)
+    first = make(params)
+
+    def init(start: np.ndarray) -> ScheduledState:
+        return ScheduledState(0, first.init(start))
+
+    def update(grad: np.ndarray, state: ScheduledState, current: np.ndarray, **extras: Any):
+        k = min(state.count, steps - 1)
+        transform = make({**params, **{key: series[k] for key, series in values.items()}})
+        new, inner = transform.update(grad, state.inner, current, **extras)
+        return new, ScheduledState(state.count + 1, inner)
+
+    return Transform(init, update, first.needs)
+
+
+def _values_per_row(schedule: Schedule, params: Mapping[str, Any], steps: int) -> dict[str, Any]:
+    lr = params["lr"]
+    if np.ndim(lr) == 0:
+        return schedule.values(params, steps)
+    base, rows = np.unique(np.asarray(lr, dtype=np.float64).reshape(-1), return_inverse=True)
+    traces = [schedule.values({**params, "lr": float(b)}, steps) for b in base]
+    values = dict(traces[0])  # momentum and betas do not depend on the base lr
+    values["lr"] = np.stack([trace["lr"] for trace in traces], axis=1)[:, rows, None]  # (steps, B, 1)
+    return values
 
 
 def _call_text(name: str, kwargs: Mapping[str, Any]) -> str:

@@ -10,8 +10,8 @@ import typer
 from optviz.cli.console import stderr, write_stdout
 from optviz.cli.group import OneLineErrorsGroup, reports_errors
 from optviz.cli.options import (
-    FunctionOption, NoTuneOption, OptimizerOption, RaceSetup, StartOption, StepsOption, TrajectoryOption,
-    resolve_setup,
+    ClipNormOption, ClipValueOption, FunctionOption, NoTuneOption, OptimizerOption, RaceSetup, ScheduleOption,
+    StartOption, StepsOption, TrajectoryOption, resolve_setup,
 )
 from optviz.errors import UsageError
 
@@ -56,11 +56,14 @@ def stats(
     steps: StepsOption = None,
     no_tune: NoTuneOption = False,
     trajectory: TrajectoryOption = False,
+    schedule: ScheduleOption = None,
+    clip_norm: ClipNormOption = None,
+    clip_value: ClipValueOption = None,
 ) -> None:
     """Run the race and print its statistics as strict JSON on stdout. Draws nothing."""
     from optviz.stats import race_document, to_json
 
-    race = _run(resolve_setup(fn, opt, start, steps, no_tune))
+    race = _run(resolve_setup(fn, opt, start, steps, no_tune, schedule, clip_norm, clip_value))
     write_stdout(to_json(race_document(race, include_trajectory=trajectory)))
 
 
@@ -88,6 +91,9 @@ def race(
     steps: StepsOption = None,
     no_tune: NoTuneOption = False,
     trajectory: TrajectoryOption = False,
+    schedule: ScheduleOption = None,
+    clip_norm: ClipNormOption = None,
+    clip_value: ClipValueOption = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Output file: .gif, .mp4, .png (last frame), .svg or .pdf. "
                             "Default: <function>-race.gif here.")] = None,
@@ -105,7 +111,7 @@ def race(
     from optviz.render.spec import RenderSpec, validate_render_spec
     from optviz.specs import parse_size
 
-    setup = resolve_setup(fn, opt, start, steps, no_tune)
+    setup = resolve_setup(fn, opt, start, steps, no_tune, schedule, clip_norm, clip_value)
     spec = RenderSpec(
         out=out if out is not None else Path(f"{setup.function.name}-race.gif"),
         frames=frames, fps=fps, hold=hold, size=parse_size(size), theme=theme, title=title,

@@ -10,7 +10,8 @@ import typer
 
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS, TestFunction
-from optviz.specs import OptimizerSpec, parse_optimizer_list, parse_start, resolve_optimizers
+from optviz.racing import Run
+from optviz.specs import parse_start
 
 DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
 MAX_STEPS = 100_000
@@ -19,8 +20,29 @@ FunctionOption = Annotated[str, typer.Option("--fn", help="Test function (see `o
 OptimizerOption = Annotated[
     list[str] | None,
     typer.Option("--opt", help='Optimisers, comma-separated or repeated, with torch.optim keywords: '
-                               '"adam(lr=0.05, betas=(0.9, 0.99)),sgd(lr=1e-3, momentum=0.9)". '
+                               '"adam(lr=0.05, betas=(0.9, 0.99)),sgd(lr=1e-3, momentum=0.9)"; any torch.optim '
+                               'class or plugin by import path: "torch.optim.ASGD(lr=0.01)", '
+                               '"package.module:ClassName(lr=0.1)" (the module is imported); one optimiser\'s '
+                               'own schedule: "adam(lr=0.1, schedule=cosine(T_max=100))". '
                                f"Default: {DEFAULT_OPTIMIZERS}."),
+]
+ScheduleOption = Annotated[
+    str | None,
+    typer.Option("--schedule", help='lr schedule for every optimiser without its own (torch.optim.lr_scheduler\'s '
+                                    'semantics, stepped after each optimiser step): "cosine(T_max=300)", '
+                                    '"step(step_size=50, gamma=0.5)", "warmup_cosine(warmup_steps=20, T_max=280)", '
+                                    '"onecycle(max_lr=0.1)", "torch.optim.lr_scheduler.CyclicLR(base_lr=0.001, '
+                                    'max_lr=0.1)".'),
+]
+ClipNormOption = Annotated[
+    float | None,
+    typer.Option("--clip-norm", help="Clip each start's gradient to this 2-norm before every step, as "
+                                     "torch.nn.utils.clip_grad_norm_ (e.g. --clip-norm 1). Off unless given."),
+]
+ClipValueOption = Annotated[
+    float | None,
+    typer.Option("--clip-value", help="Clamp every gradient entry into [-V, V] before every step, as "
+                                      "torch.nn.utils.clip_grad_value_ (e.g. --clip-value 0.5). Off unless given."),
 ]
 StartOption = Annotated[str | None, typer.Option("--start", help="Start point X,Y (default: the function's).")]
 StepsOption = Annotated[
@@ -37,16 +59,21 @@ TrajectoryOption = Annotated[
 @dataclass(frozen=True)
 class RaceSetup:
     function: TestFunction
-    specs: tuple[OptimizerSpec, ...]
+    specs: tuple[Run, ...]
     start: tuple[float, float]
     steps: int
     tune: bool
 
 
-def resolve_setup(fn: str, opt: list[str] | None, start: str | None, steps: int | None, no_tune: bool) -> RaceSetup:
+def resolve_setup(fn: str, opt: list[str] | None, start: str | None, steps: int | None, no_tune: bool,
+                  schedule: str | None = None, clip_norm: float | None = None,
+                  clip_value: float | None = None) -> RaceSetup:
     """Validate every race option up front; raise UsageError naming the bad part."""
+    from optviz.api import resolve_specs
+
     function = FUNCTIONS.get(fn)
-    specs = tuple(resolve_optimizers(parse_optimizer_list(opt or [DEFAULT_OPTIMIZERS])))
+    specs = tuple(resolve_specs(opt or [DEFAULT_OPTIMIZERS], None, schedule=schedule, clip_norm=clip_norm,
+                                clip_value=clip_value))
     start_point = parse_start(start) if start is not None else function.default_start
     with np.errstate(all="ignore"):
         start_value = float(function.value_at(np.array(start_point)))
