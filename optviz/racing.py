@@ -45,10 +45,18 @@ class Run:
     optimizer: str
     params: Mapping[str, Any]
     lr_source: str
-    definition: OptimizerDef = field(repr=False, compare=False)
+    definition: OptimizerDef | None = field(default=None, repr=False, compare=False)  # None: looked up by name
     source: str = BUILT_IN
     schedule: Schedule | None = None
     clip: Clipping | None = None
+
+    def __post_init__(self) -> None:
+        if self.lr_source not in LR_SOURCES:
+            raise ValueError(f"lr_source must be one of {LR_SOURCES} (got {self.lr_source!r})")
+        if self.definition is None:
+            found = find_optimizer(self.optimizer)
+            object.__setattr__(self, "definition", found.definition)
+            object.__setattr__(self, "source", found.source)
 
     def transform(self, steps: int, params: Mapping[str, Any] | None = None) -> Transform:
         """The transform the engine steps: the optimiser, scheduled and clipped as asked (`params` overrides)."""

@@ -103,8 +103,8 @@ def format_value(value: Value) -> str:
     if isinstance(value, tuple):
         inner = ", ".join(format_value(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, OptimizerCall):
-        return format_call(value.name, value.kwargs)
+    if isinstance(value, OptimizerCall):  # a call value keeps its parentheses: a bare word is no value
+        return format_call(value.name, value.kwargs) if value.kwargs else f"{value.name}()"
     raise TypeError(f"not a spec value: {value!r}")
 
 

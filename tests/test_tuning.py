@@ -5,8 +5,8 @@ import pytest
 
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
-from optviz.racing import run_race
-from optviz.specs import parse_optimizer_list, resolve_optimizers
+from optviz.racing import resolve_runs, run_race
+from optviz.specs import parse_optimizer_list
 from optviz.tuning import LR_GRID, tune_learning_rate
 
 
@@ -19,7 +19,7 @@ SINGLE_BASIN = {"rosenbrock", "quadratic", "booth", "matyas", "beale"}
 @pytest.mark.parametrize("function", FUNCTIONS.names())
 def test_tuned_lr_makes_real_progress(function, optimizer):
     fn = FUNCTIONS.get(function)
-    race = run_race(fn, resolve_optimizers(parse_optimizer_list([optimizer])), [fn.default_start],
+    race = run_race(fn, resolve_runs(parse_optimizer_list([optimizer])), [fn.default_start],
                     fn.default_steps)
     (run,) = race.runs
     assert run.lr_source == "tuned"
@@ -40,15 +40,19 @@ def test_tuning_is_deterministic_and_respects_other_hyperparameters():
     fn = FUNCTIONS.get("rosenbrock")
     sgd = OPTIMIZERS.get("sgd")
     start = np.array([fn.default_start])
-    plain = tune_learning_rate(fn, sgd, sgd.resolve({}), start, 300)
-    assert plain == tune_learning_rate(fn, sgd, sgd.resolve({}), start, 300)
-    heavy = tune_learning_rate(fn, sgd, sgd.resolve({"momentum": 0.99}), start, 300)
+
+    def build(given):
+        return lambda lr: sgd.build({**sgd.resolve(given), "lr": lr})
+
+    plain = tune_learning_rate(fn, build({}), start, 300)
+    assert plain == tune_learning_rate(fn, build({}), start, 300)
+    heavy = tune_learning_rate(fn, build({"momentum": 0.99}), start, 300)
     assert heavy < plain, "heavy momentum amplifies steps, so the tuned lr must be smaller"
 
 
 def test_explicit_lr_is_used_as_given_and_no_tune_uses_torch_default():
     fn = FUNCTIONS.get("beale")
-    specs = resolve_optimizers(parse_optimizer_list(["adam(lr=0.0123),sgd"]))
+    specs = resolve_runs(parse_optimizer_list(["adam(lr=0.0123),sgd"]))
     given, default = run_race(fn, specs, [fn.default_start], 20, tune=False).runs
     assert (given.params["lr"], given.lr_source) == (0.0123, "user")
     assert (default.params["lr"], default.lr_source) == (OPTIMIZERS.get("sgd").defaults()["lr"], "default")
@@ -57,4 +61,5 @@ def test_explicit_lr_is_used_as_given_and_no_tune_uses_torch_default():
 def test_tuning_survives_a_start_where_the_function_is_not_finite():
     fn = FUNCTIONS.get("rosenbrock")
     adam = OPTIMIZERS.get("adam")
-    assert tune_learning_rate(fn, adam, adam.resolve({}), np.array([[1e308, 1e308]]), 10) in LR_GRID
+    build = lambda lr: adam.build({**adam.resolve({}), "lr": lr})  # noqa: E731
+    assert tune_learning_rate(fn, build, np.array([[1e308, 1e308]]), 10) in LR_GRID
