@@ -115,7 +115,7 @@ BAD_INPUTS = [
     (["stats", "--start=a,b"], "start"),
     (["stats", "--start=nan,0"], "start"),
     (["stats", "--start=inf,0"], "start"),
-    (["stats", "--start=1e308,1e308"], "not finite"),
+    (["stats", "--start=1e308,1e308"], "far outside the domain"),
     (["stats", "--steps", "0"], "--steps"),
     (["stats", "--steps", "ten"], "--steps"),
     (["stats", "--bogus"], "--bogus"),

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import numpy as np
 import typer
 
-from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS, TestFunction
 from optviz.racing import Run
 from optviz.specs import parse_start
@@ -69,15 +67,10 @@ def resolve_setup(fn: str, opt: list[str] | None, start: str | None, steps: int 
                   schedule: str | None = None, clip_norm: float | None = None,
                   clip_value: float | None = None) -> RaceSetup:
     """Validate every race option up front; raise UsageError naming the bad part."""
-    from optviz.api import resolve_specs
+    from optviz.api import check_start, resolve_specs
 
     function = FUNCTIONS.get(fn)
     specs = tuple(resolve_specs(opt or [DEFAULT_OPTIMIZERS], None, schedule=schedule, clip_norm=clip_norm,
                                 clip_value=clip_value))
-    start_point = parse_start(start) if start is not None else function.default_start
-    with np.errstate(all="ignore"):
-        start_value = float(function.value_at(np.array(start_point)))
-    if not np.isfinite(start_value):
-        raise UsageError(f"--start={start_point[0]:g},{start_point[1]:g}: {function.name} is not finite there "
-                         f"(f = {start_value}); start closer to its domain {list(map(list, function.domain))}")
+    start_point = check_start(function, parse_start(start) if start is not None else function.default_start)
     return RaceSetup(function, specs, start_point, steps or function.default_steps, not no_tune)
