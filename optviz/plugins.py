@@ -194,33 +194,53 @@ def _torch_accepts(cls: type, params: Mapping[str, Any]) -> str | None:
 
 class TorchState(NamedTuple):
     tensors: tuple[Any, ...]  # one float64 tensor (d,) per start row
-    optimizers: tuple[Any, ...]  # one optimiser instance per row
+    optimizers: tuple[Any, ...]  # one instance per row, or one whose param group b holds row b's tensor
+    groups: tuple[dict[str, Any], ...]  # row b's param group
 
 
 def torch_transform(cls: type, needs: frozenset[str], **params: Any) -> Transform:
-    """Step `cls` with torch itself, one instance per row. Every update writes this transform's hyperparameters
-    into the param group first, so a schedule (which rebuilds the transform each step) changes lr as
-    `scheduler.step()` does. With "value" in needs the engine's oracle serves the closure (L-BFGS style)."""
+    """Step `cls` with torch itself, each row on its own tensor and state. Every update writes this transform's
+    hyperparameters into the rows' param groups first, so a schedule (which rebuilds the transform each step)
+    changes lr as `scheduler.step()` does.
+
+    Rows are param groups of one instance (torch keeps state per tensor and hyperparameters per group, so a
+    row's step is the step it would take alone, and one `step()` call serves the batch), except for optimisers
+    whose step takes a closure (L-BFGS style: one group only, a line search over all its parameters): those get
+    one instance per row, and the engine's oracle serves each row's closure."""
     import torch
+
+    per_row = "value" in needs
+    rows_by_batch: dict[int, list[dict[str, Any]]] = {}  # each row's hyperparameters, computed once per batch size
+
+    def row_values(batch: int) -> list[dict[str, Any]]:
+        if batch not in rows_by_batch:
+            rows_by_batch[batch] = [_row(params, b, batch) for b in range(batch)]
+        return rows_by_batch[batch]
 
     def init(start: Array) -> TorchState:
         with _float64(torch):
             tensors = tuple(torch.tensor(row, dtype=torch.float64, requires_grad=True) for row in start)
-            optimizers = tuple(cls([tensor], **_row(params, b, len(start))) for b, tensor in enumerate(tensors))
-        return TorchState(tensors, optimizers)
+            rows = [{"params": [tensor], **values} for tensor, values in zip(tensors, row_values(len(start)))]
+            optimizers = tuple(cls([row]) for row in rows) if per_row else (cls(rows),)
+        groups = tuple(group for optimizer in optimizers for group in optimizer.param_groups)
+        return TorchState(tensors, optimizers, groups)
 
     def update(grad: Array, state: TorchState, current: Array, oracle: Any = None) -> tuple[Array, TorchState]:
+        if per_row and oracle is None:
+            raise UsageError(f"{cls.__name__} steps with a closure, which needs function values; this engine "
+                             f"supplies gradients only")
         new = np.empty_like(current)
         with _float64(torch):
-            for b, (tensor, optimizer) in enumerate(zip(state.tensors, state.optimizers)):
-                group = optimizer.param_groups[0]
-                for key, value in _row(params, b, len(current)).items():
+            for b, (tensor, group, values) in enumerate(zip(state.tensors, state.groups, row_values(len(current)))):
+                for key, value in values.items():
                     if key in group:
                         group[key] = value
                 with torch.no_grad():
                     tensor.copy_(torch.from_numpy(np.array(current[b])))
                 tensor.grad = torch.from_numpy(np.array(grad[b], dtype=np.float64))
-                optimizer.step(_closure(torch, tensor, b, oracle) if "value" in needs else None)
+            for b, optimizer in enumerate(state.optimizers):
+                optimizer.step(_closure(torch, state.tensors[b], b, oracle) if per_row else None)
+            for b, tensor in enumerate(state.tensors):
                 new[b] = tensor.detach().numpy()
         return new, state
 
