@@ -196,12 +196,14 @@ class TorchState(NamedTuple):
     tensors: tuple[Any, ...]  # one float64 tensor (d,) per start row
     optimizers: tuple[Any, ...]  # one instance per row, or one whose param group b holds row b's tensor
     groups: tuple[dict[str, Any], ...]  # row b's param group
+    built: tuple[tuple[dict[str, Any], dict[str, Any]], ...]  # per row: keywords given, group as the constructor left it
 
 
 def torch_transform(cls: type, needs: frozenset[str], **params: Any) -> Transform:
     """Step `cls` with torch itself, each row on its own tensor and state. Every update writes this transform's
-    hyperparameters into the rows' param groups first, so a schedule (which rebuilds the transform each step)
-    changes lr as `scheduler.step()` does.
+    hyperparameters into the rows' param groups first (those the constructor was given unchanged as the
+    constructor left them: LBFGS turns max_eval=None into a number), so a schedule, which rebuilds the
+    transform each step, changes lr as `scheduler.step()` does.
 
     Rows are param groups of one instance (torch keeps state per tensor and hyperparameters per group, so a
     row's step is the step it would take alone, and one `step()` call serves the batch), except for optimisers
@@ -220,10 +222,18 @@ def torch_transform(cls: type, needs: frozenset[str], **params: Any) -> Transfor
     def init(start: Array) -> TorchState:
         with _float64(torch):
             tensors = tuple(torch.tensor(row, dtype=torch.float64, requires_grad=True) for row in start)
-            rows = [{"params": [tensor], **values} for tensor, values in zip(tensors, row_values(len(start)))]
-            optimizers = tuple(cls([row]) for row in rows) if per_row else (cls(rows),)
+            rows = row_values(len(start))
+            if per_row:
+                optimizers = tuple(cls([tensor], **values) for tensor, values in zip(tensors, rows))
+            else:  # the constructor sees row 0's keywords (and normalises them); other rows add what differs
+                optimizers = (cls([tensors[0]], **rows[0]),)
+                for tensor, values in zip(tensors[1:], rows[1:]):
+                    optimizers[0].add_param_group({"params": [tensor], **{
+                        key: value for key, value in values.items() if not _same(value, rows[0][key])}})
         groups = tuple(group for optimizer in optimizers for group in optimizer.param_groups)
-        return TorchState(tensors, optimizers, groups)
+        built = tuple((values, {k: v for k, v in group.items() if k != "params"})
+                      for values, group in zip(row_values(len(start)), groups))
+        return TorchState(tensors, optimizers, groups, built)
 
     def update(grad: Array, state: TorchState, current: Array, oracle: Any = None) -> tuple[Array, TorchState]:
         if per_row and oracle is None:
@@ -232,9 +242,10 @@ def torch_transform(cls: type, needs: frozenset[str], **params: Any) -> Transfor
         new = np.empty_like(current)
         with _float64(torch):
             for b, (tensor, group, values) in enumerate(zip(state.tensors, state.groups, row_values(len(current)))):
-                for key, value in values.items():
+                given, constructed = state.built[b]
+                for key, value in values.items():  # a changed value as given; else what the constructor made of it
                     if key in group:
-                        group[key] = value
+                        group[key] = constructed[key] if _same(value, given[key]) else value
                 with torch.no_grad():
                     tensor.copy_(torch.from_numpy(np.array(current[b])))
                 tensor.grad = torch.from_numpy(np.array(grad[b], dtype=np.float64))
@@ -245,6 +256,10 @@ def torch_transform(cls: type, needs: frozenset[str], **params: Any) -> Transfor
         return new, state
 
     return Transform(init, update, needs)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
 
 
 def _closure(torch: Any, tensor: Any, row: int, oracle: Any) -> Any:

@@ -9,7 +9,8 @@ from rich.table import Table
 
 from optviz.cli.console import stderr, write_stdout
 from optviz.functions import FUNCTIONS
-from optviz.optimizers import OPTIMIZERS
+from optviz.plugins import registered_optimizers
+from optviz.specs import format_number
 from optviz.stats import to_json
 
 
@@ -31,21 +32,23 @@ def functions() -> list[dict[str, Any]]:
 
 
 def optimizers() -> list[dict[str, Any]]:
+    """The built-ins, then what installed packages register (entry-point group optviz.optimizers)."""
     return [
         {
-            "name": o.name,
-            "aliases": list(o.aliases),
-            "summary": o.summary,
-            "torch_class": o.torch_class,
-            "hyperparameters": {h.name: h.default for h in o.hyperparameters},
-            "reference": o.reference,
+            "name": found.name,
+            "aliases": list(found.definition.aliases),
+            "summary": found.definition.summary,
+            "torch_class": found.definition.torch_class,
+            "hyperparameters": {h.name: h.default for h in found.definition.hyperparameters},
+            "reference": found.definition.reference,
+            "source": found.source,
         }
-        for o in OPTIMIZERS
+        for found in registered_optimizers()
     ]
 
 
 def _number(value: Any) -> str:
-    return "-" if value is None else f"{value:.6g}"
+    return "-" if value is None else format_number(value, digits=6)
 
 
 def _point(point: Any) -> str:
@@ -62,19 +65,23 @@ def _functions_table(entries: list[dict[str, Any]]) -> Table:
 
 
 def _format_default(value: Any) -> str:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None:
         return str(value).lower()
+    if isinstance(value, str):
+        return repr(value)
     if isinstance(value, list | tuple):
         return _point(value)
     return _number(value)
 
 
 def _optimizers_table(entries: list[dict[str, Any]]) -> Table:
-    table = Table("name", "matches", "hyperparameters (defaults)", header_style="bold")
+    table = Table("name", "matches", "hyperparameters (defaults)", "source", header_style="bold")
     for e in entries:
-        matches = f"torch.optim.{e['torch_class']}" if e["torch_class"] else e["reference"]
+        torch_class = e["torch_class"]
+        matches = (torch_class if "." in (torch_class or "") else f"torch.optim.{torch_class}") if torch_class \
+            else e["reference"]
         hyper = ", ".join(f"{k}={_format_default(v)}" for k, v in e["hyperparameters"].items())
-        table.add_row(e["name"], matches, hyper)
+        table.add_row(e["name"], matches, hyper, e["source"])
     return table
 
 
