@@ -161,11 +161,14 @@ def label_runs(runs: Sequence[Run]) -> tuple[Run, ...]:
     """Label every run by what sets it apart from its optimiser's defaults (and by any lr not torch's default,
     even one equal to it); identical runs get ` #2`, ` #3`.
 
-    Numbers are shown with 3 significant digits; where two different runs would read alike, with all of them.
+    Numbers are shown with 3 significant digits; where different runs would read alike, exactly.
     """
-    labels = [_label(run, digits=3) for run in runs]
-    counts = Counter(labels)
-    labels = [_label(run, digits=17) if counts[label] > 1 else label for run, label in zip(runs, labels)]
+    short = [_label(run, digits=3) for run in runs]
+    groups: dict[str, list[Run]] = {}
+    for run, label in zip(runs, short):
+        groups.setdefault(label, []).append(run)
+    labels = [label if all(_same_run(run, other) for other in groups[label]) else _label(run, digits=None)
+              for run, label in zip(runs, short)]
     seen: Counter[str] = Counter()
     out = []
     for run, label in zip(runs, labels):
@@ -174,7 +177,12 @@ def label_runs(runs: Sequence[Run]) -> tuple[Run, ...]:
     return tuple(out)
 
 
-def _label(run: Run, digits: int) -> str:
+def _same_run(a: Run, b: Run) -> bool:
+    return (a.definition.name, a.optimizer, a.lr_source, a.schedule, a.clip) == \
+        (b.definition.name, b.optimizer, b.lr_source, b.schedule, b.clip) and dict(a.params) == dict(b.params)
+
+
+def _label(run: Run, digits: int | None) -> str:
     """`sgd lr=0.001, momentum=0.9`, `adam lr=0.0316 (tuned)`, `adam lr=0.1, schedule=cosine(T_max=100)`."""
     settings = []
     for h in run.definition.hyperparameters:
@@ -196,12 +204,12 @@ def _same(value: Any, default: Any) -> bool:
         and isinstance(default, int | float) and not isinstance(default, bool) and float(value) == float(default))
 
 
-def _shown(value: Value, digits: int) -> str:
-    """Spec syntax with every number through format_number (17 digits: the exact value)."""
+def _shown(value: Value, digits: int | None) -> str:
+    """Spec syntax with every number through format_number (digits None: the exact value)."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return format_value(value)
     if isinstance(value, int | float):
-        return format_number(value, digits) if digits < 17 else repr(value)
+        return format_number(value, digits)
     if isinstance(value, tuple):
         return "(" + ", ".join(_shown(v, digits) for v in value) + ("," if len(value) == 1 else "") + ")"
     return format_value(value)

@@ -115,19 +115,24 @@ def format_call(name: str, kwargs: Mapping[str, Value]) -> str:
     return f"{name}({', '.join(f'{key}={format_value(value)}' for key, value in kwargs.items())})"
 
 
-def format_number(value: float, digits: int = 3) -> str:
-    """How optviz shows a number to people (legends, labels, tables): `digits` significant digits, short exponents.
+def format_number(value: float, digits: int | None = 3) -> str:
+    """How optviz shows a number to people (legends, labels, tables): `digits` significant digits (None: the
+    shortest text that is exactly the value), short exponents, whole parts up to 10^6 in full.
 
-    Whole parts up to 10^6 are shown in full: 0.05 -> "0.05", 0.0316227766 -> "0.0316", 1e-05 -> "1e-5",
-    1000.0 -> "1000", 12345.6 -> "12346", 2e6 -> "2e+6", -0.0 -> "0", inf -> "inf".
+    0.05 -> "0.05", 0.0316227766 -> "0.0316", 1e-05 -> "1e-5", 1000.0 -> "1000", 12345.6 -> "12346",
+    2e6 -> "2e+6", -0.0 -> "0", inf -> "inf"; with digits=None, 0.12345 -> "0.12345" and 1.0 -> "1".
     """
     if value == 0:
         return "0"
     if not math.isfinite(value):
         return str(float(value))
-    if 1 <= abs(value) < 1e6:
-        digits = max(digits, len(str(int(abs(value)))))
-    text = f"{value:.{digits}g}"
+    if digits is None:
+        text = repr(float(value))
+        text = text[:-2] if text.endswith(".0") else text
+    else:
+        if 1 <= abs(value) < 1e6:
+            digits = max(digits, len(str(int(abs(value)))))
+        text = f"{value:.{digits}g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{'+' if int(exponent) > 0 else '-'}{abs(int(exponent))}"
