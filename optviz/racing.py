@@ -289,10 +289,11 @@ class _Display:
 def choose_runs(function: TestFunction, runs: Sequence[Run], starts: np.ndarray, steps: int,
                 tune: bool) -> tuple[Run, ...]:
     """Tune lr where the user gave none (lr_source "default" becomes "tuned"), then label: a label shows the lr
-    that was actually raced."""
+    that was actually raced. A schedule that sets lr itself (onecycle's max_lr) leaves nothing to tune."""
     chosen = []
     for run in runs:
-        if tune and run.lr_source == "default" and "lr" in run.params:
+        lr_matters = "lr" in run.params and (run.schedule is None or run.schedule.uses_base_lr)
+        if tune and run.lr_source == "default" and lr_matters:
             lr = tune_learning_rate(function, lambda lrs, run=run: run.transform(steps, {**run.params, "lr": lrs}),
                                     starts, steps)
             run = dataclasses.replace(run, params={**run.params, "lr": lr}, lr_source="tuned")

@@ -458,3 +458,12 @@ def test_a_bad_shared_schedule_is_a_usage_error_naming_schedule():
     with pytest.raises(UsageError) as caught:
         optviz.race("rosenbrock", ["adam"], schedule=3, steps=5)
     assert caught.value.parameter == "schedule"
+
+
+def test_a_schedule_that_sets_lr_itself_is_not_tuned():
+    import optviz
+
+    race = optviz.race("rosenbrock", ["sgd(momentum=0.9)", "adam"], schedule="onecycle(max_lr=0.01)", steps=50)
+    assert [run.lr_source for run in race.runs] == ["default", "default"]
+    assert race.runs[1].label == "adam schedule=onecycle(max_lr=0.01)"
+    assert [SCHEDULES.get(name).uses_base_lr for name in SCHEDULES.names()].count(False) == 1
