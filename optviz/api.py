@@ -93,19 +93,23 @@ def resolve_specs(optimizers: Sequence[str | Run] | str | None, lr: float | None
         optimizers = [DEFAULT_OPTIMIZERS]
     if isinstance(optimizers, str):
         optimizers = [optimizers]
-    texts = [o for o in optimizers if isinstance(o, str)]
-    given = [o for o in optimizers if not isinstance(o, str)]
-    for item in given:
-        if not isinstance(item, Run):
-            raise UsageError(f"expected optimizer specs such as 'adam(lr=0.05)', got {type(item).__name__}",
-                             parameter="optimizers")
-    if not texts and not given:
+    if not optimizers:
         raise UsageError("no optimizer given, e.g. ['adam', 'sgd']", parameter="optimizers")
     lr = None if lr is None else _check_lr(lr)
     shared_schedule = parse_schedule(schedule) if isinstance(schedule, str) else _check_schedule(schedule)
     clip = make_clipping(clip_norm, clip_value)
-    parsed = resolve_runs(parse_optimizer_list(texts), lr=lr, schedule=shared_schedule, clip=clip) if texts else ()
-    return list(label_runs([*parsed, *given]))
+    runs: list[Run] = []
+    for item in optimizers:  # in the order given
+        if isinstance(item, str):
+            runs.extend(resolve_runs(parse_optimizer_list([item]), lr=lr, schedule=shared_schedule, clip=clip))
+        elif isinstance(item, Run):  # a resolved Run takes `lr` too where it has none of its own
+            lr_given = lr is not None and item.lr_source != "user" and "lr" in item.params
+            runs.append(dataclasses.replace(item, params={**item.params, "lr": lr}, lr_source="user") if lr_given
+                        else item)
+        else:
+            raise UsageError(f"expected optimizer specs such as 'adam(lr=0.05)', got {type(item).__name__}",
+                             parameter="optimizers")
+    return list(label_runs(runs))
 
 
 def _check_schedule(schedule: Any) -> Schedule | None:
