@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from optviz.clipping import make_clipping
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS, TestFunction
 from optviz.functions.base import Box, Point
-from optviz.clipping import make_clipping
 from optviz.racing import Race, Run, label_runs, resolve_runs, run_race
 from optviz.schedules import Schedule, parse_schedule
 from optviz.specs import parse_optimizer_list

@@ -196,7 +196,7 @@ class TorchState(NamedTuple):
     tensors: tuple[Any, ...]  # one float64 tensor (d,) per start row
     optimizers: tuple[Any, ...]  # one instance per row, or one whose param group b holds row b's tensor
     groups: tuple[dict[str, Any], ...]  # row b's param group
-    built: tuple[tuple[dict[str, Any], dict[str, Any]], ...]  # per row: keywords given, group as the constructor left it
+    built: tuple[tuple[dict[str, Any], dict[str, Any]], ...]  # per row: keywords given, group as constructed
 
 
 def torch_transform(cls: type, needs: frozenset[str], **params: Any) -> Transform:

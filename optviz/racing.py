@@ -22,7 +22,7 @@ from optviz.engine import Trajectories
 from optviz.errors import UsageError
 from optviz.functions import TestFunction
 from optviz.optimizers import OptimizerDef, Transform
-from optviz.plugins import BUILT_IN, find_optimizer
+from optviz.plugins import BUILT_IN, Found, find_optimizer
 from optviz.schedules import Schedule, parse_schedule, resolve_schedule, scheduled
 from optviz.specs import TORCH_SWITCHES, OptimizerCall, Value, format_number, format_value
 from optviz.tuning import tune_learning_rate
@@ -108,7 +108,7 @@ def resolve_runs(calls: Sequence[OptimizerCall], *, lr: float | None = None, sch
     return label_runs(runs)
 
 
-def _find(call: OptimizerCall):
+def _find(call: OptimizerCall) -> Found:
     try:
         return find_optimizer(call.name)
     except UsageError as error:

@@ -7,7 +7,6 @@ not copied from the parser's output; hypothesis checks that no input escapes as 
 from __future__ import annotations
 
 import ast
-import dataclasses
 import inspect
 import json
 
@@ -84,7 +83,8 @@ def strict(value):
         (["_private(if=1, class=2)"], [("_private", {"if": 1, "class": 2}, None)]),
         (["adam(lr=\n0.1)\t,\nsgd"], [("adam", {"lr": 0.1}, "adam(lr=\n0.1)"), ("sgd", {}, "sgd")]),
         (["torch.optim.ASGD(lr=0.01)"], [("torch.optim.ASGD", {"lr": 0.01}, None)]),
-        (["my_pkg.sub_mod:Class.inner(x=1),adam"], [("my_pkg.sub_mod:Class.inner", {"x": 1}, None), ("adam", {}, None)]),
+        (["my_pkg.sub_mod:Class.inner(x=1),adam"],
+         [("my_pkg.sub_mod:Class.inner", {"x": 1}, None), ("adam", {}, None)]),
         (["x(a='strong_wolfe', b=\"it's\", c='', d='a,b)(')"],
          [("x", {"a": "strong_wolfe", "b": "it's", "c": "", "d": "a,b)("}, None)]),
         (["x(a=[0.9, 0.99], b=[], c=[1], d=[(1, 2), [3]])"],

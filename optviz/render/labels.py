@@ -9,7 +9,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from optviz.functions import TestFunction
-    from optviz.racing import Race, Run
+    from optviz.racing import Race
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
