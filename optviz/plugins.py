@@ -250,7 +250,10 @@ def torch_transform(cls: type, needs: frozenset[str], **params: Any) -> Transfor
                     tensor.copy_(torch.from_numpy(np.array(current[b])))
                 tensor.grad = torch.from_numpy(np.array(grad[b], dtype=np.float64))
             for b, optimizer in enumerate(state.optimizers):
-                optimizer.step(_closure(torch, state.tensors[b], b, oracle) if per_row else None)
+                try:
+                    optimizer.step(_closure(torch, state.tensors[b], b, oracle) if per_row else None)
+                except (ValueError, TypeError, RuntimeError) as error:  # values torch accepted, then failed on
+                    raise UsageError(f"{cls.__name__} failed to step ({_one_line(error)})") from error
             for b, tensor in enumerate(state.tensors):
                 new[b] = tensor.detach().numpy()
         return new, state

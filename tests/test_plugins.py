@@ -13,6 +13,8 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import optviz
@@ -281,3 +283,26 @@ def test_pyproject_declares_the_torch_extra():
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
     assert any(requirement.startswith("torch") for requirement in project["optional-dependencies"]["torch"])
     assert 'pip install "optviz[torch]"' in INSTALL_TORCH
+
+
+_PLUGIN_PATHS = ["torch.optim.Adam", "torch.optim.SGD", "torch.optim.ASGD", "torch.optim.Rprop", "torch.optim.LBFGS",
+                 "optviz.optimizers.sgd:sgd", "os.path:join", "optviz:race", "torch.optim:Adam.step", "torch:nn"]
+_KEYS = ["lr", "momentum", "betas", "etas", "step_sizes", "nesterov", "max_iter", "line_search_fn", "amsgrad", "x"]
+_VALUES = st.one_of(st.floats(-1e3, 1e3), st.integers(-5, 5), st.booleans(), st.none(),
+                    st.sampled_from(["strong_wolfe", "", "x"]),
+                    st.tuples(st.floats(-2, 2), st.floats(-2, 2)), st.tuples(st.integers(-2, 2)))
+
+
+@requires_torch
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(_PLUGIN_PATHS), st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=3))
+def test_any_keywords_to_any_path_give_a_run_that_steps_or_one_usage_error(path, kwargs):
+    from optviz.specs import format_call
+
+    text = format_call(path, kwargs)
+    try:
+        race = run_race(ROSENBROCK, resolve_runs(parse_optimizer_list([text])), [START], 3, tune=False)
+    except UsageError as error:
+        assert len(str(error).splitlines()) == 1
+    else:
+        assert race.trajectories.positions.shape == (4, 1, 1, 2)
