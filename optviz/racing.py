@@ -24,7 +24,7 @@ from optviz.functions import TestFunction
 from optviz.optimizers import OptimizerDef, Transform
 from optviz.plugins import BUILT_IN, Found, find_optimizer
 from optviz.schedules import Schedule, parse_schedule, resolve_schedule, scheduled
-from optviz.specs import TORCH_SWITCHES, OptimizerCall, Value, format_number, format_value
+from optviz.specs import TORCH_SWITCHES, OptimizerCall, format_value, show_value
 from optviz.tuning import tune_learning_rate
 
 LR_SOURCES = ("user", "tuned", "default")  # given (in the spec or by --lr), chosen by optviz.tuning, or torch's
@@ -188,9 +188,9 @@ def _label(run: Run, digits: int | None) -> str:
     for h in run.definition.hyperparameters:
         value = run.params.get(h.name, h.default)
         if h.name == "lr" and run.lr_source == "tuned":
-            settings.append(f"lr={_shown(value, digits)} (tuned)")
+            settings.append(f"lr={show_value(value, digits)} (tuned)")
         elif not _same(value, h.default) or (h.name == "lr" and run.lr_source == "user"):
-            settings.append(f"{h.name}={_shown(value, digits)}")
+            settings.append(f"{h.name}={show_value(value, digits)}")
     if run.schedule is not None:
         settings.append(f"schedule={run.schedule.label()}")
     if run.clip is not None:
@@ -202,17 +202,6 @@ def _same(value: Any, default: Any) -> bool:
     return type(value) is type(default) and value == default or (
         isinstance(value, int | float) and not isinstance(value, bool)
         and isinstance(default, int | float) and not isinstance(default, bool) and float(value) == float(default))
-
-
-def _shown(value: Value, digits: int | None) -> str:
-    """Spec syntax with every number through format_number (digits None: the exact value)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return format_value(value)
-    if isinstance(value, int | float):
-        return format_number(value, digits)
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_shown(v, digits) for v in value) + ("," if len(value) == 1 else "") + ")"
-    return format_value(value)
 
 
 @dataclass(frozen=True)

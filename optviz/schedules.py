@@ -60,7 +60,7 @@ import numpy as np
 from optviz.errors import UsageError
 from optviz.optimizers.base import REQUIRED, Check, Hyperparameter, Transform, at_least, in_interval
 from optviz.registry import Registry
-from optviz.specs import format_value, parse_optimizer_list
+from optviz.specs import parse_optimizer_list, show_value
 
 TORCH_SCHEDULER_MODULE = "torch.optim.lr_scheduler"
 
@@ -506,10 +506,10 @@ def _values_per_row(schedule: Schedule, params: Mapping[str, Any], steps: int) -
 
 
 def _call_text(name: str, kwargs: Mapping[str, Any]) -> str:
-    """`name(k=v, ...)` in spec syntax (words bare), or just the name without keywords."""
+    """`name(k=v, ...)` in spec syntax (words bare, numbers exact through format_number), or just the name."""
     if not kwargs:
         return name
-    shown = (f"{key}={value if isinstance(value, str) else format_value(value)}" for key, value in kwargs.items())
+    shown = (f"{key}={show_value(value, digits=None)}" for key, value in kwargs.items())
     return f"{name}({', '.join(shown)})"
 
 

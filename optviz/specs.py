@@ -139,6 +139,19 @@ def format_number(value: float, digits: int | None = 3) -> str:
     return text
 
 
+def show_value(value: Value, digits: int | None = 3) -> str:
+    """A value as people read it in labels: spec syntax, every number through `format_number`, words bare."""
+    if isinstance(value, bool) or value is None:
+        return format_value(value)
+    if isinstance(value, int | float):
+        return format_number(value, digits)
+    if isinstance(value, str) and _PLAIN_NAME.fullmatch(value) and value.lower() not in {*_WORDS, *_NOT_FINITE}:
+        return value
+    if isinstance(value, tuple):
+        return "(" + ", ".join(show_value(v, digits) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return format_value(value)
+
+
 def _quote(text: str, limit: int = _SHOWN_CHARS) -> str:
     """A one-line, length-capped rendering of user text for error messages."""
     return repr(_shorten(text, limit))  # repr escapes newlines and every other non-printable character

@@ -226,7 +226,7 @@ def test_label_shows_what_differs_from_the_defaults_and_json_round_trips():
     assert parse_schedule("cosine(T_max=300, eta_min=0)").label() == "cosine(T_max=300)"
     assert parse_schedule("Cosine(t_max=300, ETA_MIN=1e-4)").label() == "cosine(T_max=300, eta_min=0.0001)"
     assert parse_schedule("onecycle(max_lr=1, anneal_strategy='linear')").label() == \
-        "onecycle(max_lr=1.0, anneal_strategy=linear)"
+        "onecycle(max_lr=1, anneal_strategy=linear)"
     for name in SCHEDULES.names():
         schedule = next(resolve_schedule(name, kwargs) for kwargs, *_ in CASES[name])
         data = schedule.to_json()
