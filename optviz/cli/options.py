@@ -29,18 +29,20 @@ ScheduleOption = Annotated[
     typer.Option("--schedule", help='lr schedule for every optimiser without its own (torch.optim.lr_scheduler\'s '
                                     'semantics, stepped after each optimiser step): "cosine(T_max=300)", '
                                     '"step(step_size=50, gamma=0.5)", "warmup_cosine(warmup_steps=20, T_max=280)", '
-                                    '"onecycle(max_lr=0.1)", "torch.optim.lr_scheduler.CyclicLR(base_lr=0.001, '
-                                    'max_lr=0.1)".'),
+                                    '"onecycle(max_lr=0.1)", any torch scheduler by import path: '
+                                    '"torch.optim.lr_scheduler.StepLR(step_size=50)".', metavar="SPEC"),
 ]
 ClipNormOption = Annotated[
     float | None,
     typer.Option("--clip-norm", help="Clip each start's gradient to this 2-norm before every step, as "
-                                     "torch.nn.utils.clip_grad_norm_ (e.g. --clip-norm 1). Off unless given."),
+                                     "torch.nn.utils.clip_grad_norm_ (e.g. --clip-norm 1). Off unless given.",
+                 metavar="C"),
 ]
 ClipValueOption = Annotated[
     float | None,
     typer.Option("--clip-value", help="Clamp every gradient entry into [-V, V] before every step, as "
-                                      "torch.nn.utils.clip_grad_value_ (e.g. --clip-value 0.5). Off unless given."),
+                                      "torch.nn.utils.clip_grad_value_ (e.g. --clip-value 0.5). Off unless given.",
+                 metavar="V"),
 ]
 StartOption = Annotated[str | None, typer.Option("--start", help="Start point X,Y (default: the function's).")]
 StepsOption = Annotated[
