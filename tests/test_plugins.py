@@ -306,3 +306,25 @@ def test_any_keywords_to_any_path_give_a_run_that_steps_or_one_usage_error(path,
         assert len(str(error).splitlines()) == 1
     else:
         assert race.trajectories.positions.shape == (4, 1, 1, 2)
+
+
+@requires_torch
+def test_a_plugin_race_through_a_real_subprocess():
+    result = subprocess.run([sys.executable, "-m", "optviz", "stats", "--opt", "adam,torch.optim.ASGD(lr=0.01)",
+                             "--steps", "20", "--schedule", "cosine(T_max=20)", "--clip-norm", "1"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    adam, asgd = json.loads(result.stdout)["runs"]
+    assert asgd["optimizer"] == "torch.optim.ASGD" and asgd["source"] == "import path"
+    assert asgd["label"] == "ASGD lr=0.01, schedule=cosine(T_max=20), clip_norm=1"
+    assert asgd["params"]["t0"] == 1e6 and asgd["clip"] == {"clip_norm": 1.0, "norm_type": 2.0}
+    assert adam["label"].startswith("adam lr=") and "(tuned)" in adam["label"]
+
+
+def test_the_optimizer_table_has_a_source_column(registered_package):
+    result = CliRunner().invoke(app, ["list", "optimizers"])
+    assert result.exit_code == 0
+    table = result.stderr + result.stdout
+    assert "source" in table and "built-in" in table and "slow-sgd" in table
