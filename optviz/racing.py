@@ -283,11 +283,22 @@ def choose_runs(function: TestFunction, runs: Sequence[Run], starts: np.ndarray,
     for run in runs:
         lr_matters = "lr" in run.params and (run.schedule is None or run.schedule.uses_base_lr)
         if tune and run.lr_source == "default" and lr_matters:
-            lr = tune_learning_rate(function, lambda lrs, run=run: run.transform(steps, {**run.params, "lr": lrs}),
-                                    starts, steps)
+            lr = tune_learning_rate(function, _AsRaced(run, steps), run.params, starts, steps)
             run = dataclasses.replace(run, params={**run.params, "lr": lr}, lr_source="tuned")
         chosen.append(run)
     return label_runs(chosen)
+
+
+@dataclass(frozen=True)
+class _AsRaced:
+    """What the tuner builds its candidates from (it calls `build(params)` with lr an array (B, 1)): the run's
+    transform for this budget, its schedule and clipping included, so the lr is tuned for what is raced."""
+
+    run: Run
+    steps: int
+
+    def build(self, params: Mapping[str, Any]) -> Transform:
+        return self.run.transform(self.steps, params)
 
 
 def run_race(function: TestFunction, runs: Sequence[Run], starts: Sequence[Sequence[float]], steps: int,

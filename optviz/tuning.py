@@ -16,14 +16,15 @@ candidate lr from every start at once (one batched engine call) and keep, in tur
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from optviz.engine import step_batch
 from optviz.functions import TestFunction
 from optviz.functions.base import inside_box
-from optviz.optimizers import Transform
+from optviz.optimizers import OptimizerDef
 
 # 10^-8 .. 10^2, four candidates per decade (steep functions such as goldstein-price need tiny steps).
 LR_GRID = np.logspace(-8.0, 2.0, 41)
@@ -71,13 +72,12 @@ def choose_candidate(function: TestFunction, losses: np.ndarray, positions: np.n
 
 
 def tune_learning_rate(
-    function: TestFunction, build: Callable[[np.ndarray], Transform], starts: np.ndarray, steps: int
+    function: TestFunction, definition: OptimizerDef, params: Mapping[str, Any], starts: np.ndarray, steps: int
 ) -> float:
-    """The best lr on LR_GRID for this function, set of starts and step budget; `build(lr)` is the run's transform
-    with lr an array (B, 1), one candidate per row (every other hyperparameter, schedule and clipping as raced)."""
+    """The best lr on LR_GRID for this optimiser, function, set of starts and step budget."""
     n_starts = len(starts)
     lr = np.repeat(LR_GRID, n_starts)[:, None]  # candidate-major: rows c*n_starts .. (c+1)*n_starts - 1
-    transform = build(lr)
+    transform = definition.build({**params, "lr": lr})
     positions, losses, diverged_step = step_batch(function, transform, np.tile(starts, (len(LR_GRID), 1)), steps)
     shape = (len(LR_GRID), n_starts)
     best = choose_candidate(

@@ -40,13 +40,9 @@ def test_tuning_is_deterministic_and_respects_other_hyperparameters():
     fn = FUNCTIONS.get("rosenbrock")
     sgd = OPTIMIZERS.get("sgd")
     start = np.array([fn.default_start])
-
-    def build(given):
-        return lambda lr: sgd.build({**sgd.resolve(given), "lr": lr})
-
-    plain = tune_learning_rate(fn, build({}), start, 300)
-    assert plain == tune_learning_rate(fn, build({}), start, 300)
-    heavy = tune_learning_rate(fn, build({"momentum": 0.99}), start, 300)
+    plain = tune_learning_rate(fn, sgd, sgd.resolve({}), start, 300)
+    assert plain == tune_learning_rate(fn, sgd, sgd.resolve({}), start, 300)
+    heavy = tune_learning_rate(fn, sgd, sgd.resolve({"momentum": 0.99}), start, 300)
     assert heavy < plain, "heavy momentum amplifies steps, so the tuned lr must be smaller"
 
 
@@ -61,5 +57,4 @@ def test_explicit_lr_is_used_as_given_and_no_tune_uses_torch_default():
 def test_tuning_survives_a_start_where_the_function_is_not_finite():
     fn = FUNCTIONS.get("rosenbrock")
     adam = OPTIMIZERS.get("adam")
-    build = lambda lr: adam.build({**adam.resolve({}), "lr": lr})  # noqa: E731
-    assert tune_learning_rate(fn, build, np.array([[1e308, 1e308]]), 10) in LR_GRID
+    assert tune_learning_rate(fn, adam, adam.resolve({}), np.array([[1e308, 1e308]]), 10) in LR_GRID
