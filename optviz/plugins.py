@@ -12,6 +12,7 @@ candidates) is one instance per row. torch is imported only here, only when such
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import importlib.metadata
@@ -67,12 +68,17 @@ def entry_points() -> dict[str, importlib.metadata.EntryPoint]:
     return {normalise_name(point.name): point for point in found if normalise_name(point.name) not in _builtin_keys()}
 
 
-def registered_optimizers() -> Iterator[Found]:
-    """Every optimiser by name: the built-ins, then each registered entry point (loaded now)."""
-    for definition in OPTIMIZERS:
-        yield Found(definition, definition.name, BUILT_IN)
+def registered_optimizers() -> tuple[list[Found], dict[str, str]]:
+    """Every optimiser by name: the built-ins, then each registered entry point (loaded now); and, by name, the
+    entry points that failed to load with why (a broken package must not break `optviz list`)."""
+    found = [Found(definition, definition.name, BUILT_IN) for definition in OPTIMIZERS]
+    broken = {}
     for point in entry_points().values():
-        yield _from_entry_point(point)
+        try:
+            found.append(_from_entry_point(point))
+        except UsageError as error:
+            broken[point.name] = error.message
+    return found, broken
 
 
 def _builtin_keys() -> set[str]:
@@ -85,7 +91,8 @@ def _from_entry_point(point: importlib.metadata.EntryPoint) -> Found:
         target = point.load()
     except Exception as error:  # a broken plugin package must not end in a traceback
         raise UsageError(f"optimizer '{point.name}' from {distribution} failed to load ({_one_line(error)})") from error
-    return Found(definition_of(target, point.name), point.name, f"entry point {point.value} ({distribution})")
+    definition = dataclasses.replace(definition_of(target, point.name), name=point.name)  # the name it is known by
+    return Found(definition, point.name, f"entry point {point.value} ({distribution})")
 
 
 def _import(path: str) -> Any:

@@ -191,7 +191,7 @@ def registered_package(tmp_path, monkeypatch):
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: slow-plugin\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nslow-sgd = slow_plugin:slow_sgd\n"
-                                           f"adam = slow_plugin:slow_sgd\n")
+                                           f"adam = slow_plugin:slow_sgd\nstochastic = torch.optim:ASGD\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     return tmp_path
 
@@ -202,8 +202,16 @@ def test_an_entry_point_registers_an_optimizer_by_name(registered_package):
     (run,) = resolve_runs(parse_optimizer_list(["slow-sgd"]))
     assert run.params["lr"] == 1e-4 and run.optimizer == "slow-sgd"
     assert find_optimizer("adam").definition is OPTIMIZERS.get("adam")  # a built-in name always wins
-    listed = {found.name: found.source for found in registered_optimizers()}
+    found, _ = registered_optimizers()
+    listed = {item.name: item.source for item in found}
     assert listed["adam"] == "built-in" and "slow-plugin" in listed["slow-sgd"]
+
+
+@requires_torch
+def test_an_entry_point_may_register_a_torch_class_under_its_own_name(registered_package):
+    (run,) = resolve_runs(parse_optimizer_list(["stochastic(lr=0.01)"]))
+    assert run.optimizer == "stochastic" and run.label == "stochastic lr=0.01" and "t0" in run.params
+    assert run.source == "entry point torch.optim:ASGD (slow-plugin)"
 
 
 def test_list_optimizers_shows_where_each_came_from(registered_package):
@@ -328,3 +336,16 @@ def test_the_optimizer_table_has_a_source_column(registered_package):
     assert result.exit_code == 0
     table = result.stderr + result.stdout
     assert "source" in table and "built-in" in table and "slow-sgd" in table
+
+
+def test_a_registered_optimizer_that_cannot_load_is_listed_with_the_reason(registered_package):
+    info = registered_package / "slow_plugin-1.0.dist-info" / "entry_points.txt"
+    info.write_text(info.read_text() + "broken = no_such_module_here:thing\n")
+    _, broken = registered_optimizers()
+    assert "no_such_module_here" in broken["broken"]
+    result = CliRunner().invoke(app, ["list", "optimizers", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    entries = {entry["name"]: entry for entry in json.loads(result.stdout)}
+    assert entries["broken"]["source"] == "entry point (not loadable)" and "slow-sgd" in entries

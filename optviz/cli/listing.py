@@ -32,19 +32,24 @@ def functions() -> list[dict[str, Any]]:
 
 
 def optimizers() -> list[dict[str, Any]]:
-    """The built-ins, then what installed packages register (entry-point group optviz.optimizers)."""
-    return [
+    """The built-ins, then what installed packages register (entry-point group optviz.optimizers); an entry that
+    cannot be loaded is listed with the reason instead of its hyperparameters."""
+    found, broken = registered_optimizers()
+    entries = [
         {
-            "name": found.name,
-            "aliases": list(found.definition.aliases),
-            "summary": found.definition.summary,
-            "torch_class": found.definition.torch_class,
-            "hyperparameters": {h.name: h.default for h in found.definition.hyperparameters},
-            "reference": found.definition.reference,
-            "source": found.source,
+            "name": item.name,
+            "aliases": list(item.definition.aliases),
+            "summary": item.definition.summary,
+            "torch_class": item.definition.torch_class,
+            "hyperparameters": {h.name: h.default for h in item.definition.hyperparameters},
+            "reference": item.definition.reference,
+            "source": item.source,
         }
-        for found in registered_optimizers()
+        for item in found
     ]
+    entries += [{"name": name, "aliases": [], "summary": problem, "torch_class": None, "hyperparameters": {},
+                 "reference": "", "source": "entry point (not loadable)"} for name, problem in broken.items()]
+    return entries
 
 
 def _number(value: Any) -> str:
@@ -79,7 +84,7 @@ def _optimizers_table(entries: list[dict[str, Any]]) -> Table:
     for e in entries:
         torch_class = e["torch_class"]
         matches = (torch_class if "." in (torch_class or "") else f"torch.optim.{torch_class}") if torch_class \
-            else e["reference"]
+            else e["reference"] or e["summary"]
         hyper = ", ".join(f"{k}={_format_default(v)}" for k, v in e["hyperparameters"].items())
         table.add_row(e["name"], matches, hyper, e["source"])
     return table
