@@ -14,6 +14,7 @@ from optviz import __version__
 from optviz.cli import app
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
+from optviz.specs import format_number
 
 runner = CliRunner()
 
@@ -41,11 +42,14 @@ def test_stats_prints_the_json_contract():
     }
     assert doc["start"] == [-1.5, 2.0] and doc["steps"] == 120
     adam, sgd = doc["runs"]
-    assert adam["label"] == "adam" and adam["optimizer"] == "adam"
+    assert adam["label"] == "adam lr=0.05" and adam["optimizer"] == "adam"
+    assert sgd["label"] == f"sgd lr={format_number(sgd['params']['lr'])} (tuned)"
     assert adam["params"] == {**OPTIMIZERS.get("adam").defaults(), "lr": 0.05, "betas": [0.9, 0.999]}
     assert adam["lr_source"] == "user" and sgd["lr_source"] == "tuned"
     for run in (adam, sgd):
-        assert set(run) == {"label", "optimizer", "params", "lr_source", "final", "best_loss",
+        assert run["source"] == "built-in" and run["schedule"] is None and run["clip"] is None
+        assert set(run) == {"label", "optimizer", "source", "params", "lr_source", "schedule", "clip", "final",
+                            "best_loss",
                             "distance_to_minimum", "converged_step", "diverged", "diverged_step", "path_length"}
         assert run["best_loss"] <= run["final"]["loss"]
         assert run["diverged"] is False and run["diverged_step"] is None
@@ -80,7 +84,8 @@ def test_repeated_opt_and_duplicate_optimizers_get_distinct_labels():
     result = invoke("stats", "--opt", "adam(lr=0.05)", "--opt", "adam(lr=0.01),nesterov", "--steps", "10")
     assert result.exit_code == 0, result.stderr
     labels = [run["label"] for run in strict_json(result.stdout)["runs"]]
-    assert len(set(labels)) == 3 and labels[2] == "nesterov"
+    assert labels[:2] == ["adam lr=0.05", "adam lr=0.01"]
+    assert labels[2].startswith("nesterov lr=") and labels[2].endswith(" (tuned)")
 
 
 @pytest.mark.parametrize("what, registry", [("functions", FUNCTIONS), ("optimizers", OPTIMIZERS)])
@@ -181,7 +186,7 @@ def test_core_modules_import_one_way():
     probe = (
         "import sys, optviz.engine, optviz.stats, optviz.racing, optviz.tuning, optviz.specs\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click', 'matplotlib', 'imageio')"
-        " or m.startswith('optviz.cli') or m.startswith('optviz.render'))\n"
+        " or m.split('.')[:2] in (['optviz', 'cli'], ['optviz', 'render']))\n"
         "print(','.join(bad))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)

@@ -17,7 +17,8 @@ from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
 from optviz.render.theme import THEMES
-from optviz.specs import format_value, parse_optimizer_list, resolve_optimizers
+from optviz.racing import resolve_runs
+from optviz.specs import format_value, parse_optimizer_list
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "250"}
@@ -146,8 +147,8 @@ def test_every_unique_prefix_of_every_name_is_suggested():
 
 
 def test_a_bracketed_list_is_a_tuple():
-    (listed,) = resolve_optimizers(parse_optimizer_list("adam(betas=[0.9, 0.99])"))
-    (tupled,) = resolve_optimizers(parse_optimizer_list("adam(betas=(0.9, 0.99))"))
+    (listed,) = resolve_runs(parse_optimizer_list("adam(betas=[0.9, 0.99])"))
+    (tupled,) = resolve_runs(parse_optimizer_list("adam(betas=(0.9, 0.99))"))
     assert listed == tupled and listed.params["betas"] == (0.9, 0.99)
     assert parse_optimizer_list("a(k=[1])")[0].kwargs == {"k": (1,)}  # a list of one is a 1-tuple, unlike (1)
     assert parse_optimizer_list("a(k=[])")[0].kwargs == {"k": ()}
@@ -187,6 +188,6 @@ def test_brackets_and_parentheses_mixed_parse_to_the_same_tuples(value, data):
 @given(st.text(alphabet="adm[](),=.0123456789e-+ betas", max_size=60))
 def test_bracket_heavy_text_gives_calls_or_a_one_line_usage_error(text):
     try:
-        resolve_optimizers(parse_optimizer_list(text))
+        resolve_runs(parse_optimizer_list(text))
     except UsageError as error:
         assert "\n" not in str(error)

@@ -24,13 +24,13 @@ from PIL import Image
 
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS
-from optviz.racing import run_race
 from optviz.render import RenderSpec, render_race
 from optviz.render.html import LR_SOURCES, MISSING, notebook_html, race_page, results_table
 from optviz.render.scene import RaceScene
 from optviz.render.schedule import frame_schedule
 from optviz.render.theme import THEMES
-from optviz.specs import parse_optimizer_list, resolve_optimizers
+from optviz.racing import resolve_runs, run_race
+from optviz.specs import parse_optimizer_list
 from optviz.stats import race_document
 
 SIZE = (320, 240)
@@ -39,7 +39,7 @@ FRAMES = 9
 
 
 def make_race(optimizers: str, starts=((-1.5, 2.0),)):
-    specs = resolve_optimizers(parse_optimizer_list(optimizers))
+    specs = resolve_runs(parse_optimizer_list(optimizers))
     return run_race(FUNCTIONS.get("rosenbrock"), specs, list(starts), STEPS, tune=False)
 
 

@@ -20,12 +20,12 @@ from PIL import Image
 
 from optviz.errors import OutputError, UsageError
 from optviz.functions import FUNCTIONS
-from optviz.racing import run_race
 from optviz.render import RenderSpec, render_race, validate_render_spec
 from optviz.render.atomic import atomic_output
 from optviz.render.schedule import frame_schedule
+from optviz.racing import resolve_runs, run_race
 from optviz.render.spec import ANIMATION_FORMATS, FORMATS
-from optviz.specs import parse_optimizer_list, resolve_optimizers
+from optviz.specs import parse_optimizer_list
 
 SIZE = (320, 240)
 STEPS = 24
@@ -39,7 +39,7 @@ def umask() -> int:
 
 @pytest.fixture(scope="module")
 def race():
-    specs = resolve_optimizers(parse_optimizer_list("adam(lr=0.05),sgd(lr=1e-3)"))
+    specs = resolve_runs(parse_optimizer_list("adam(lr=0.05),sgd(lr=1e-3)"))
     return run_race(FUNCTIONS.get("rosenbrock"), specs, [(-1.5, 2.0)], STEPS, tune=False)
 
 

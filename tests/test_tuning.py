@@ -5,8 +5,8 @@ import pytest
 
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
-from optviz.racing import run_race
-from optviz.specs import parse_optimizer_list, resolve_optimizers
+from optviz.racing import resolve_runs, run_race
+from optviz.specs import parse_optimizer_list
 from optviz.tuning import LR_GRID, tune_learning_rate
 
 
@@ -19,7 +19,7 @@ SINGLE_BASIN = {"rosenbrock", "quadratic", "booth", "matyas", "beale"}
 @pytest.mark.parametrize("function", FUNCTIONS.names())
 def test_tuned_lr_makes_real_progress(function, optimizer):
     fn = FUNCTIONS.get(function)
-    race = run_race(fn, resolve_optimizers(parse_optimizer_list([optimizer])), [fn.default_start],
+    race = run_race(fn, resolve_runs(parse_optimizer_list([optimizer])), [fn.default_start],
                     fn.default_steps)
     (run,) = race.runs
     assert run.lr_source == "tuned"
@@ -48,7 +48,7 @@ def test_tuning_is_deterministic_and_respects_other_hyperparameters():
 
 def test_explicit_lr_is_used_as_given_and_no_tune_uses_torch_default():
     fn = FUNCTIONS.get("beale")
-    specs = resolve_optimizers(parse_optimizer_list(["adam(lr=0.0123),sgd"]))
+    specs = resolve_runs(parse_optimizer_list(["adam(lr=0.0123),sgd"]))
     given, default = run_race(fn, specs, [fn.default_start], 20, tune=False).runs
     assert (given.params["lr"], given.lr_source) == (0.0123, "user")
     assert (default.params["lr"], default.lr_source) == (OPTIMIZERS.get("sgd").defaults()["lr"], "default")

@@ -10,7 +10,8 @@ from rich.markup import escape
 from optviz.cli.console import stderr, write_stdout
 from optviz.cli.group import OneLineErrorsGroup, OptvizCommand, reports_errors
 from optviz.cli.options import (
-    DomainOption, FunctionOption, LrOption, NoTuneOption, OptimizerOption, QuietOption, StartOption, StepsOption,
+    ClipNormOption, ClipValueOption, DomainOption, FunctionOption, LrOption, NoTuneOption, OptimizerOption,
+    QuietOption, ScheduleOption, StartOption, StepsOption,
     TrajectoryOption, race_keywords,
 )
 from optviz.errors import UsageError
@@ -102,10 +103,14 @@ def stats(
     domain: DomainOption = None,
     no_tune: NoTuneOption = False,
     trajectory: TrajectoryOption = False,
+    schedule: ScheduleOption = None,
+    clip_norm: ClipNormOption = None,
+    clip_value: ClipValueOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Run the race and print its statistics as strict JSON on stdout. Draws nothing."""
-    result = _race(fn, quiet, opt=opt, start=start, steps=steps, lr=lr, domain=domain, no_tune=no_tune)
+    result = _race(fn, quiet, opt=opt, start=start, steps=steps, lr=lr, domain=domain, no_tune=no_tune,
+                    schedule=schedule, clip_norm=clip_norm, clip_value=clip_value)
     write_stdout(result.to_json(trajectory=trajectory))
 
 
@@ -139,6 +144,9 @@ def race(
     domain: DomainOption = None,
     no_tune: NoTuneOption = False,
     trajectory: TrajectoryOption = False,
+    schedule: ScheduleOption = None,
+    clip_norm: ClipNormOption = None,
+    clip_value: ClipValueOption = None,
     out: Annotated[str | None, typer.Option(
         "--out", "-o", help=f"Output file: .gif, .mp4, .html, .png (last frame), .svg or .pdf. "
                             f"Default: {DEFAULT_OUT} here.")] = None,
@@ -165,7 +173,8 @@ def race(
     options = {"frames": frames, "fps": fps, "hold": hold, "size": size, "theme": theme, "title": title}
     # Refuse bad render options before stepping: the default name is not known yet, but it is a GIF here too.
     validate_render_spec(render_spec(out if out is not None else "race.gif", options))
-    result = _race(fn, quiet, opt=opt, start=start, steps=steps, lr=lr, domain=domain, no_tune=no_tune)
+    result = _race(fn, quiet, opt=opt, start=start, steps=steps, lr=lr, domain=domain, no_tune=no_tune,
+                    schedule=schedule, clip_norm=clip_norm, clip_value=clip_value)
     spec = render_spec(out if out is not None else f"{result.function.output_stem}-race.gif", options)
 
     from optviz.cli.progress import frame_progress

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from optviz.cli.console import write_stdout
 from optviz.functions import FUNCTIONS
-from optviz.optimizers import OPTIMIZERS
+from optviz.plugins import registered_optimizers
+from optviz.specs import format_number
 from optviz.stats import to_json
 
 
@@ -35,21 +36,28 @@ def functions() -> list[dict[str, Any]]:
 
 
 def optimizers() -> list[dict[str, Any]]:
-    return [
+    """The built-ins, then what installed packages register (entry-point group optviz.optimizers); an entry that
+    cannot be loaded is listed with the reason instead of its hyperparameters."""
+    found, broken = registered_optimizers()
+    entries = [
         {
-            "name": o.name,
-            "aliases": list(o.aliases),
-            "summary": o.summary,
-            "torch_class": o.torch_class,
-            "hyperparameters": {h.name: h.default for h in o.hyperparameters},
-            "reference": o.reference,
+            "name": item.name,
+            "aliases": list(item.definition.aliases),
+            "summary": item.definition.summary,
+            "torch_class": item.definition.torch_class,
+            "hyperparameters": {h.name: h.default for h in item.definition.hyperparameters},
+            "reference": item.definition.reference,
+            "source": item.source,
         }
-        for o in OPTIMIZERS
+        for item in found
     ]
+    entries += [{"name": name, "aliases": [], "summary": problem, "torch_class": None, "hyperparameters": {},
+                 "reference": "", "source": "entry point (not loadable)"} for name, problem in broken.items()]
+    return entries
 
 
 def _number(value: Any) -> str:
-    return "-" if value is None else f"{value:.6g}"
+    return "-" if value is None else format_number(value, digits=6)
 
 
 def _point(point: Any) -> str:
@@ -69,8 +77,10 @@ def _functions_table(entries: list[dict[str, Any]]) -> Table:
 
 
 def _format_default(value: Any) -> str:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None:
         return str(value).lower()
+    if isinstance(value, str):
+        return repr(value)
     if isinstance(value, list | tuple):
         return _point(value)
     return _number(value)
@@ -81,10 +91,13 @@ def _optimizers_table(entries: list[dict[str, Any]]) -> Table:
     _name_column(table, entries)
     table.add_column("matches", overflow="fold")
     table.add_column("hyperparameters (defaults)", overflow="fold")
+    table.add_column("source", overflow="fold")
     for e in entries:
-        matches = f"torch.optim.{e['torch_class']}" if e["torch_class"] else e["reference"]
+        torch_class = e["torch_class"]
+        matches = (torch_class if "." in (torch_class or "") else f"torch.optim.{torch_class}") if torch_class \
+            else e["reference"] or e["summary"]
         hyper = ", ".join(f"{k}={_format_default(v)}" for k, v in e["hyperparameters"].items())
-        table.add_row(e["name"], matches, hyper)
+        table.add_row(e["name"], matches, hyper, e["source"])
     return table
 
 

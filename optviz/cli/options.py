@@ -21,6 +21,26 @@ OptimizerOption = Annotated[list[str] | None, typer.Option(
     "--opt", help='Optimisers, comma-separated or repeated, with torch.optim keywords: '
                   '"adam(lr=0.05, betas=(0.9, 0.99)),sgd(lr=1e-3, momentum=0.9)". '
                   f"Default: {DEFAULT_OPTIMIZERS}.")]
+ScheduleOption = Annotated[
+    str | None,
+    typer.Option("--schedule", help='lr schedule for every optimiser without its own (torch.optim.lr_scheduler\'s '
+                                    'semantics, stepped after each optimiser step): "cosine(T_max=300)", '
+                                    '"step(step_size=50, gamma=0.5)", "warmup_cosine(warmup_steps=20, T_max=280)", '
+                                    '"onecycle(max_lr=0.1)", any torch scheduler by import path: '
+                                    '"torch.optim.lr_scheduler.StepLR(step_size=50)".', metavar="SPEC"),
+]
+ClipNormOption = Annotated[
+    float | None,
+    typer.Option("--clip-norm", help="Clip each start's gradient to this 2-norm before every step, as "
+                                     "torch.nn.utils.clip_grad_norm_ (e.g. --clip-norm 1). Off unless given.",
+                 metavar="C"),
+]
+ClipValueOption = Annotated[
+    float | None,
+    typer.Option("--clip-value", help="Clamp every gradient entry into [-V, V] before every step, as "
+                                      "torch.nn.utils.clip_grad_value_ (e.g. --clip-value 0.5). Off unless given.",
+                 metavar="V"),
+]
 StartOption = Annotated[str | None, typer.Option(
     "--start", help="Start point X,Y (X alone for a function of x), e.g. --start=-1.5,2 (default: the function's).")]
 StepsOption = Annotated[int | None, typer.Option(

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optviz.errors import UsageError
-from optviz.render.labels import default_title, format_lr
+from optviz.render.labels import default_title
+from optviz.specs import format_number
 from optviz.render.theme import THEMES, Theme
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def _step(value: int | None) -> str:
 
 def _lr(row: Mapping[str, Any]) -> str:
     source = LR_SOURCES.get(row["lr_source"], row["lr_source"])
-    return f"{MISSING} ({source})" if row["lr"] is None else f"{format_lr(float(row['lr']))} ({source})"
+    return f"{MISSING} ({source})" if row["lr"] is None else f"{format_number(float(row['lr']))} ({source})"
 
 
 def results_table(rows: Sequence[Mapping[str, Any]], cell_style: str = "", table_style: str = "") -> str:
