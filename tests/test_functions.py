@@ -160,7 +160,7 @@ def test_metadata_is_well_formed(fn):
     assert all(np.isfinite(v) for v in (x0, x1, y0, y1))
     assert x0 < x1 and y0 < y1
     assert inside(fn, *fn.default_start), f"start {fn.default_start} outside {fn.domain}"
-    assert isinstance(fn.default_steps, int) and 100 <= fn.default_steps <= 1000
+    assert isinstance(fn.default_steps, int) and 100 <= fn.default_steps <= 5000
     assert isinstance(fn.log_scale, bool)
     assert not (fn.log_scale and fn.f_min is None), "a log scale of f - f_min needs f_min"
 

@@ -48,7 +48,7 @@ ROSENBROCK = TestFunction(
     domain=((-2.0, 2.0), (-1.0, 3.0)),
     optimum=literature(((1.0, 1.0),), 0.0),
     default_start=(-1.5, 2.0),
-    default_steps=300,
+    default_steps=1500,
     log_scale=True,
     reference=vlse("rosen.html"),
 )
