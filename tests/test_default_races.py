@@ -27,6 +27,7 @@ SEVERAL_BASINS = {
     "rosenbrock": False, "beale": False, "quadratic": False, "booth": False, "matyas": False,
     "himmelblau": True, "goldstein-price": True, "three-hump-camel": True, "six-hump-camel": True,
     "styblinski-tang": True, "rastrigin": True, "ackley": True, "levi": True, "mccormick": True,
+    "linear-regression": False, "logistic-regression": False, "tiny-network": True,
 }
 # Several basins, yet every default run reaches the global minimum: the seed optimisers' tuned lrs all find the
 # way down McCormick's valley from its default start, so there is no difference to show there.
