@@ -152,5 +152,7 @@ def test_public_names_have_docstrings():
 
 
 def test_a_race_reads_as_one_line(small_race):
-    assert repr(small_race) == "<optviz.Race rosenbrock: adam, sgd; 12 steps from 1 start(s)>"
+    labels = ", ".join(run.label for run in small_race.runs)
+    assert labels.startswith("adam lr=") and ", sgd lr=" in labels
+    assert repr(small_race) == f"<optviz.Race rosenbrock: {labels}; 12 steps from 1 start(s)>"
     assert repr(small_race.show(theme="dark")) == f"<display of {small_race!r}>"
