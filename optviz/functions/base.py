@@ -131,18 +131,25 @@ class TestFunction:
 
     def _coords(self, points: Array) -> list[Array]:
         points = np.asarray(points, dtype=np.float64)
-        if points.shape[-1] != self.dimensions:
-            raise ValueError(f"{self.name} takes points with {self.dimensions} coordinates, got shape {points.shape}")
-        return [points[..., axis] for axis in range(self.dimensions)]
+        dimensions = len(self.domain)
+        if points.shape[-1] != dimensions:
+            raise ValueError(f"{self.name} takes points with {dimensions} coordinates, got shape {points.shape}")
+        return [points[..., axis] for axis in range(dimensions)]
 
     def value_at(self, points: Array) -> Array:
         """f at a batch of points of shape (..., d), returned with shape (...)."""
         points = np.asarray(points, dtype=np.float64)
-        return np.broadcast_to(self.value(*self._coords(points)), points.shape[:-1])
+        value = self.value(*self._coords(points))
+        shape = points.shape[:-1]
+        return value if isinstance(value, np.ndarray) and value.shape == shape else np.broadcast_to(value, shape)
 
     def gradient_at(self, points: Array) -> Array:
         """Gradient at a batch of points of shape (..., d), returned with the same shape."""
-        return np.stack(np.broadcast_arrays(*self.grad(*self._coords(points))), axis=-1)
+        points = np.asarray(points, dtype=np.float64)
+        out = np.empty(points.shape)
+        for axis, part in enumerate(self.grad(*self._coords(points))):
+            out[..., axis] = part  # broadcasts a part that is constant or depends on fewer coordinates
+        return out
 
     def hessian_at(self, points: Array) -> Array:
         """Hessian at a batch of points (..., d), returned as (..., d, d)."""

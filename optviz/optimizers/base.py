@@ -29,8 +29,13 @@ Check = Callable[[Any], str | None]
 
 
 class Transform(NamedTuple):
+    """`needs` says what the engine must pass `update` beyond (grad, state, params): "value" adds
+    `oracle=oracle(points (n, d), rows (n,)) -> (values (n,), grads (n, d))` for extra evaluations (a line search),
+    "hessian" adds `hessian=` (B, d, d) at params."""
+
     init: Callable[[Array], Any]
-    update: Callable[[Array, Any, Array], tuple[Array, Any]]
+    update: Callable[..., tuple[Array, Any]]
+    needs: frozenset[str] = frozenset({"gradient"})
 
 
 # --- range checks: each returns None when the value is allowed, else the allowed range in words ---
