@@ -11,8 +11,8 @@ always kept):
                                 divergence box, or -1                 shape (runs, starts)
 
 What the statistics need from every step is reduced while stepping, so it needs no full record:
-`best_loss`, `path_length` and `converged_step` (the first step from which f - f_min stays within
-CONVERGENCE_TOLERANCE, -1 if it never settles or f_min is unknown), each of shape (runs, starts).
+`best_loss`, `path_length`, `max_step` (the longest single step) and `converged_step` (the first step from which
+f - f_min stays within CONVERGENCE_TOLERANCE, -1 if it never settles or f_min is unknown), each (runs, starts).
 
 A diverged run is frozen at its last good position (and loss) from that step on, and the others carry on:
 divergence is a result, not an error. A run whose start is already non-finite is diverged at step 0 and stays
@@ -156,6 +156,7 @@ class Trajectories:
     best_loss: np.ndarray = field(default=None)  # (runs, starts)
     path_length: np.ndarray = field(default=None)  # (runs, starts)
     converged_step: np.ndarray = field(default=None)  # (runs, starts), -1 = never (or f_min unknown)
+    max_step: np.ndarray = field(default=None)  # (runs, starts), the longest single step's length
 
     def __post_init__(self) -> None:
         """Fill what a full record given by hand implies (the engine always passes every field)."""
@@ -166,6 +167,7 @@ class Trajectories:
             "best_loss": lambda: self.losses.min(axis=0),
             "path_length": lambda: np.linalg.norm(np.diff(self.positions, axis=0), axis=-1).sum(axis=0),
             "converged_step": lambda: np.full(self.diverged_step.shape, -1),
+            "max_step": lambda: np.linalg.norm(np.diff(self.positions, axis=0), axis=-1).max(axis=0, initial=0.0),
         }
         for name, make in defaults.items():
             if getattr(self, name) is None:
@@ -184,20 +186,20 @@ def divergence_box(function: TestFunction) -> tuple[np.ndarray, float]:
 
 def step_batch(
     function: TestFunction, transform: Transform, starts: np.ndarray, steps: int, *,
-    gradients: Gradients = EXACT, start_indices: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Step one transform from a batch of starts (B, d); returns time-major positions, losses, diverged_step,
-    every step recorded. `start_indices` (B,) says which start each row is, for the noise and batch draws
-    (default 0 .. B - 1).
+    gradients: Gradients = EXACT, start_indices: np.ndarray | None = None, record_every: int | None = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Trajectories:
+    """Step one transform from a batch of starts (B, d): a Trajectories with one run. `start_indices` (B,) says
+    which start each row is, for the noise and batch draws (default 0 .. B - 1). `progress(point_steps)` is called
+    with the work of each block of steps.
 
     The transform's hyperparameters may themselves be batched (an lr of shape (B, 1)).
     """
-    batch = len(starts)
-    rows = np.arange(batch) if start_indices is None else np.asarray(start_indices, dtype=np.int64)
-    out = _Record.empty(kept_steps(steps, 1), 1, batch, function.dimensions)
-    _step_into(function, transform, np.asarray(starts, dtype=np.float64), rows, steps, gradients, out.view(0,
-               slice(None)), None)
-    return out.positions[:, 0], out.losses[:, 0], out.diverged_step[0]
+    starts = np.asarray(starts, dtype=np.float64).reshape(-1, function.dimensions)
+    rows = np.arange(len(starts)) if start_indices is None else np.asarray(start_indices, dtype=np.int64)
+    record = _Record.empty(kept_steps(steps, record_every), 1, len(starts), function.dimensions)
+    _step_into(function, transform, starts, rows, steps, gradients, record.view(0, slice(None)), progress)
+    return record.trajectories()
 
 
 @dataclass(frozen=True)
@@ -212,18 +214,24 @@ class _Record:
     best_loss: np.ndarray
     path_length: np.ndarray
     converged_step: np.ndarray
+    max_step: np.ndarray
 
     @classmethod
     def empty(cls, steps_kept: np.ndarray, runs: int, starts: int, dimensions: int) -> _Record:
         kept = len(steps_kept)
         return cls(steps_kept, np.empty((kept, runs, starts, dimensions)), np.empty((kept, runs, starts)),
                    np.empty((kept, runs, starts), dtype=np.int64), np.empty((runs, starts), dtype=np.int64),
-                   np.empty((runs, starts)), np.empty((runs, starts)), np.empty((runs, starts), dtype=np.int64))
+                   np.empty((runs, starts)), np.empty((runs, starts)), np.empty((runs, starts), dtype=np.int64),
+                   np.empty((runs, starts)))
 
     def view(self, run: int, part: slice) -> _Record:
         return _Record(self.steps_kept, self.positions[:, run, part], self.losses[:, run, part],
                        self.evaluations[:, run, part], self.diverged_step[run, part], self.best_loss[run, part],
-                       self.path_length[run, part], self.converged_step[run, part])
+                       self.path_length[run, part], self.converged_step[run, part], self.max_step[run, part])
+
+    def trajectories(self) -> Trajectories:
+        return Trajectories(self.positions, self.losses, self.diverged_step, self.steps_kept, self.evaluations,
+                            self.best_loss, self.path_length, self.converged_step, self.max_step)
 
 
 def _step_into(function: TestFunction, transform: Transform, starts: np.ndarray, rows: np.ndarray, steps: int,
@@ -263,6 +271,7 @@ def _step_into(function: TestFunction, transform: Transform, starts: np.ndarray,
         last_evaluations = np.zeros(batch, dtype=np.int64)
         out.best_loss[:] = last_losses
         out.path_length[:] = 0.0
+        out.max_step[:] = 0.0
         last_outside = np.where(np.abs(last_losses - f_min) <= tolerance, -1, 0) if f_min is not None else 0
         record_at = 1
         grad = None
@@ -297,7 +306,9 @@ def _step_into(function: TestFunction, transform: Transform, starts: np.ndarray,
                     params = np.where(active[:, None], params, positions[-1])
                     grad = None
             segments = np.diff(positions, axis=0, prepend=last_positions[None])
-            np.add(out.path_length, np.sqrt((segments * segments).sum(axis=-1)).sum(axis=0), out=out.path_length)
+            lengths = np.sqrt((segments * segments).sum(axis=-1))
+            np.add(out.path_length, lengths.sum(axis=0), out=out.path_length)
+            np.maximum(out.max_step, lengths.max(axis=0), out=out.max_step)
             np.minimum(out.best_loss, losses.min(axis=0), out=out.best_loss)
             if f_min is not None:
                 outside = ~(np.abs(losses - f_min) <= tolerance)
@@ -382,5 +393,4 @@ def run(
     else:
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(step_job, jobs))
-    return Trajectories(record.positions, record.losses, record.diverged_step, record.steps_kept,
-                        record.evaluations, record.best_loss, record.path_length, record.converged_step)
+    return record.trajectories()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,12 @@ from typing import Any
 import numpy as np
 
 from optviz import engine
-from optviz.engine import Trajectories
+from optviz.engine import EXACT, Gradients, Progress, Trajectories
 from optviz.errors import UsageError
 from optviz.functions import TestFunction
 from optviz.optimizers import OPTIMIZERS
 from optviz.specs import OptimizerSpec
-from optviz.tuning import tune_learning_rate
+from optviz.tuning import tune_learning_rate, tuning_work
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,9 @@ class Run:
 class Race:
     """A computed race: what `optviz.racing(...)` returns. Nothing is drawn until `save`, `show` or display.
 
-    trajectories.positions: (steps + 1, runs, starts, d) float64, d = function.dimensions, in the order of `runs`;
-    trajectories.losses: (steps + 1, runs, starts); trajectories.diverged_step: (runs, starts), -1 = never.
+    trajectories.positions: (kept, runs, starts, d) float64, d = function.dimensions, in the order of `runs`, at
+    the steps trajectories.steps_kept (every step unless the race was run lean, as `optviz stats` runs it);
+    trajectories.losses: (kept, runs, starts); trajectories.diverged_step: (runs, starts), -1 = never.
     """
 
     function: TestFunction
@@ -41,6 +43,8 @@ class Race:
     starts: np.ndarray  # (starts, d)
     steps: int
     trajectories: Trajectories  # runs in the order of `runs`
+    gradients: Gradients = EXACT  # noise, batch size and seed of the gradients the optimisers saw
+    starts_spec: str | None = None  # what spread the starts ("grid:8x8", "random:100"), None when given as points
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -102,16 +106,18 @@ class _Display:
 
 
 def choose_runs(
-    function: TestFunction, specs: Sequence[OptimizerSpec], starts: np.ndarray, steps: int, tune: bool
+    function: TestFunction, specs: Sequence[OptimizerSpec], starts: np.ndarray, steps: int, tune: bool,
+    gradients: Gradients = EXACT, progress: Callable[[int], None] | None = None,
 ) -> tuple[Run, ...]:
-    """Fill in lr where the user gave none: tuned for this function and budget, or torch's default."""
+    """Fill in lr where the user gave none: tuned for this function, budget and gradients, or torch's default."""
     runs = []
     for spec in specs:
         params = dict(spec.params)
         if spec.lr_given:
             source = "user"
         elif tune:
-            params["lr"] = tune_learning_rate(function, OPTIMIZERS.get(spec.optimizer), params, starts, steps)
+            params["lr"] = tune_learning_rate(function, OPTIMIZERS.get(spec.optimizer), params, starts, steps,
+                                              gradients, progress)
             source = "tuned"
         else:
             source = "default"
@@ -121,10 +127,27 @@ def choose_runs(
 
 def run_race(
     function: TestFunction, specs: Sequence[OptimizerSpec], starts: Sequence[Sequence[float]], steps: int,
-    tune: bool = True,
+    tune: bool = True, *, gradients: Gradients = EXACT, record_every: int | None = 1,
+    progress: Progress | None = None, starts_spec: str | None = None,
 ) -> Race:
+    """Choose learning rates, then step every optimiser from every start. `progress(done, total)` counts
+    point-steps of the tuning and the race together."""
     start_array = np.atleast_2d(np.asarray(starts, dtype=np.float64))
-    runs = choose_runs(function, specs, start_array, steps, tune)
+    gradients = gradients.check(function)
+    tuned = sum(1 for spec in specs if tune and not spec.lr_given)
+    total = tuned * tuning_work(len(start_array), steps) + len(specs) * len(start_array) * steps
+    done, lock = [0], threading.Lock()
+
+    def advance(point_steps: int) -> None:
+        with lock:
+            done[0] += point_steps
+            progress(done[0], total)
+
+    counted = advance if progress is not None else None
+    runs = choose_runs(function, specs, start_array, steps, tune, gradients, counted)
     transforms = [OPTIMIZERS.get(run.optimizer).build(run.params) for run in runs]
-    trajectories = engine.run(function, transforms, start_array, steps)
-    return Race(function, runs, start_array, steps, trajectories)
+    offset = done[0]
+    trajectories = engine.run(
+        function, transforms, start_array, steps, gradients=gradients, record_every=record_every,
+        progress=None if progress is None else lambda so_far, _: progress(offset + so_far, total))
+    return Race(function, runs, start_array, steps, trajectories, gradients, starts_spec)

@@ -12,16 +12,19 @@ candidate lr from every start at once (one batched engine call) and keep, in tur
        gap f - f_min removed (floored, so candidates that converged tie), or in plain descent of f
        when the function is unbounded below,
     4. and pick the one with the shortest path: it gets there as well, without wild overshoots.
+
+With many starts it tunes on a deterministic, evenly spread sample of them (`tuning_sample`); it sees the race's
+gradients (noise and minibatches of the same starts), and it keeps every step only while that fits in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from optviz.engine import step_batch
+from optviz.engine import EXACT, Gradients, step_batch
 from optviz.functions import TestFunction
 from optviz.functions.base import inside_box
 from optviz.optimizers import OptimizerDef
@@ -34,6 +37,22 @@ GAP_FLOOR = 1e-10
 MAX_STEP_SHARE = 0.05
 # Criterion 3: candidates making at least this share of the best progress are as good as the best.
 PROGRESS_SHARE = 0.95
+# At most this many starts are tuned on (spread evenly over the race's starts).
+TUNING_STARTS = 16
+# Above this many recorded points (candidates x starts x steps) only every k-th step is kept for criterion 2.
+MAX_RECORDED_POINTS = 1 << 23
+
+
+def tuning_sample(n_starts: int) -> np.ndarray:
+    """Indices of the starts the tuner steps: all of them, or TUNING_STARTS spread evenly (first and last kept)."""
+    if n_starts <= TUNING_STARTS:
+        return np.arange(n_starts)
+    return np.unique(np.linspace(0, n_starts - 1, TUNING_STARTS).round().astype(np.int64))
+
+
+def tuning_work(n_starts: int, steps: int) -> int:
+    """Point-steps one tuning takes (for progress displays)."""
+    return len(LR_GRID) * len(tuning_sample(n_starts)) * steps
 
 
 def _progress(function: TestFunction, losses: np.ndarray) -> np.ndarray:
@@ -47,17 +66,17 @@ def _progress(function: TestFunction, losses: np.ndarray) -> np.ndarray:
 
 
 def choose_candidate(function: TestFunction, losses: np.ndarray, positions: np.ndarray,
-                     diverged_step: np.ndarray) -> int:
-    """Index of the best candidate; arrays are laid out as (steps + 1, candidates, starts[, 2])."""
+                     diverged_step: np.ndarray, max_step: np.ndarray, path_length: np.ndarray) -> int:
+    """Index of the best candidate; records are laid out as (kept steps, candidates, starts[, d]), the
+    reductions over every step (diverged_step, max_step, path_length) as (candidates, starts)."""
     candidates = np.arange(losses.shape[1])
     diverged = (diverged_step >= 0).any(axis=1)
     if not diverged.all():
         candidates = candidates[~diverged[candidates]]
     left_domain = (~inside_box(positions, function.domain)).mean(axis=(0, 2))
     candidates = candidates[left_domain[candidates] == left_domain[candidates].min()]
-    step_lengths = np.linalg.norm(np.diff(positions, axis=0), axis=-1)  # (steps, candidates, starts)
     low, high = np.asarray(function.domain, dtype=np.float64).T
-    too_far = step_lengths.max(axis=(0, 2)) / np.linalg.norm(high - low) - MAX_STEP_SHARE
+    too_far = max_step.max(axis=1) / np.linalg.norm(high - low) - MAX_STEP_SHARE
     candidates = candidates[too_far[candidates] <= max(too_far[candidates].min(), 0.0)]
 
     with np.errstate(invalid="ignore"):  # inf - inf where the start itself was not finite: no progress
@@ -67,23 +86,31 @@ def choose_candidate(function: TestFunction, losses: np.ndarray, positions: np.n
         return int(candidates[np.argmax(progress[candidates])])
     candidates = candidates[progress[candidates] >= PROGRESS_SHARE * best]
 
-    path_length = step_lengths.sum(axis=0).mean(axis=1)
-    return int(candidates[np.argmin(path_length[candidates])])
+    mean_path = path_length.mean(axis=1)
+    return int(candidates[np.argmin(mean_path[candidates])])
 
 
 def tune_learning_rate(
-    function: TestFunction, definition: OptimizerDef, params: Mapping[str, Any], starts: np.ndarray, steps: int
+    function: TestFunction, definition: OptimizerDef, params: Mapping[str, Any], starts: np.ndarray, steps: int,
+    gradients: Gradients = EXACT, progress: Callable[[int], None] | None = None,
 ) -> float:
-    """The best lr on LR_GRID for this optimiser, function, set of starts and step budget."""
-    n_starts = len(starts)
+    """The best lr on LR_GRID for this optimiser, function, set of starts (a sample of them), step budget and
+    gradients."""
+    sample = tuning_sample(len(starts))
+    n_starts = len(sample)
     lr = np.repeat(LR_GRID, n_starts)[:, None]  # candidate-major: rows c*n_starts .. (c+1)*n_starts - 1
     transform = definition.build({**params, "lr": lr})
-    positions, losses, diverged_step = step_batch(function, transform, np.tile(starts, (len(LR_GRID), 1)), steps)
+    record_every = -(-len(LR_GRID) * n_starts * (steps + 1) // MAX_RECORDED_POINTS)
+    result = step_batch(function, transform, np.tile(starts[sample], (len(LR_GRID), 1)), steps, gradients=gradients,
+                        start_indices=np.tile(sample, len(LR_GRID)), record_every=record_every,
+                        progress=progress)
     shape = (len(LR_GRID), n_starts)
     best = choose_candidate(
         function,
-        losses.reshape(steps + 1, *shape),
-        positions.reshape(steps + 1, *shape, function.dimensions),
-        diverged_step.reshape(shape),
+        result.losses.reshape(-1, *shape),
+        result.positions.reshape(-1, *shape, function.dimensions),
+        result.diverged_step.reshape(shape),
+        result.max_step.reshape(shape),
+        result.path_length.reshape(shape),
     )
     return float(LR_GRID[best])
