@@ -42,8 +42,10 @@ def test_stats_prints_the_json_contract():
     assert adam["params"] == {**OPTIMIZERS.get("adam").defaults(), "lr": 0.05, "betas": [0.9, 0.999]}
     assert adam["lr_source"] == "user" and sgd["lr_source"] == "tuned"
     for run in (adam, sgd):
-        assert set(run) == {"label", "optimizer", "params", "lr_source", "final", "best_loss",
-                            "distance_to_minimum", "converged_step", "diverged", "diverged_step", "path_length"}
+        assert set(run) == {"label", "optimizer", "params", "lr_source", "start", "start_index", "final", "best_loss",
+                            "distance_to_minimum", "converged_step", "diverged", "diverged_step", "path_length",
+                            "evaluations"}
+        assert run["start"] == [-1.5, 2.0] and run["start_index"] == 0
         assert run["best_loss"] <= run["final"]["loss"]
         assert run["diverged"] is False and run["diverged_step"] is None
 
@@ -110,7 +112,7 @@ BAD_INPUTS = [
     (["stats", "--start=a,b"], "start"),
     (["stats", "--start=nan,0"], "start"),
     (["stats", "--start=inf,0"], "start"),
-    (["stats", "--start=1e308,1e308"], "not finite"),
+    (["stats", "--start=1e308,1e308"], "far outside the domain"),
     (["stats", "--steps", "0"], "--steps"),
     (["stats", "--steps", "ten"], "--steps"),
     (["stats", "--bogus"], "--bogus"),

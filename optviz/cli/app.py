@@ -10,8 +10,8 @@ import typer
 from optviz.cli.console import stderr, write_stdout
 from optviz.cli.group import OneLineErrorsGroup, reports_errors
 from optviz.cli.options import (
-    FunctionOption, NoTuneOption, OptimizerOption, RaceSetup, StartOption, StepsOption, TrajectoryOption,
-    resolve_setup,
+    BatchSizeOption, FunctionOption, NoiseOption, NoTuneOption, OptimizerOption, SeedOption, StartOption,
+    StartsOption, StepsOption, TrajectoryOption,
 )
 from optviz.errors import UsageError
 
@@ -41,10 +41,17 @@ def main_options(
     """Race gradient-descent optimisers across 2-D test functions: animated contour plots and JSON stats."""
 
 
-def _run(setup: RaceSetup):
-    from optviz.racing import run_race
+def _run(fn: str, opt: list[str] | None, start: list[str] | None, starts: str | None, seed: int, steps: int | None,
+         no_tune: bool, noise: float, batch_size: int | None, every_step: bool, quiet: bool = False):
+    from optviz import api
+    from optviz.cli.progress import step_progress
+    from optviz.specs import parse_start
 
-    return run_race(setup.function, setup.specs, [setup.start], setup.steps, tune=setup.tune)
+    points = [parse_start(text) for text in start] if start else None
+    with step_progress(enabled=not quiet) as progress:
+        return api.race(fn, opt or None, start=points, starts=starts, seed=seed, steps=steps, tune=not no_tune,
+                        noise=noise, batch_size=batch_size, record_every=1 if every_step else None,
+                        progress=progress)
 
 
 @app.command()
@@ -53,15 +60,22 @@ def stats(
     fn: FunctionOption = "rosenbrock",
     opt: OptimizerOption = None,
     start: StartOption = None,
+    starts: StartsOption = None,
+    seed: SeedOption = 0,
     steps: StepsOption = None,
     no_tune: NoTuneOption = False,
+    noise: NoiseOption = 0.0,
+    batch_size: BatchSizeOption = None,
     trajectory: TrajectoryOption = False,
 ) -> None:
     """Run the race and print its statistics as strict JSON on stdout. Draws nothing."""
-    from optviz.stats import race_document, to_json
+    import sys
 
-    race = _run(resolve_setup(fn, opt, start, steps, no_tune))
-    write_stdout(to_json(race_document(race, include_trajectory=trajectory)))
+    from optviz.stats import write_race_json
+
+    race = _run(fn, opt, start, starts, seed, steps, no_tune, noise, batch_size, every_step=trajectory)
+    write_race_json(race, sys.stdout.write, include_trajectory=trajectory)
+    sys.stdout.flush()
 
 
 @app.command("list")
@@ -85,8 +99,12 @@ def race(
     fn: FunctionOption = "rosenbrock",
     opt: OptimizerOption = None,
     start: StartOption = None,
+    starts: StartsOption = None,
+    seed: SeedOption = 0,
     steps: StepsOption = None,
     no_tune: NoTuneOption = False,
+    noise: NoiseOption = 0.0,
+    batch_size: BatchSizeOption = None,
     trajectory: TrajectoryOption = False,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Output file: .gif, .mp4, .png (last frame), .svg or .pdf. "
@@ -105,23 +123,24 @@ def race(
     from optviz.render.spec import RenderSpec, validate_render_spec
     from optviz.specs import parse_size
 
-    setup = resolve_setup(fn, opt, start, steps, no_tune)
-    spec = RenderSpec(
-        out=out if out is not None else Path(f"{setup.function.name}-race.gif"),
-        frames=frames, fps=fps, hold=hold, size=parse_size(size), theme=theme, title=title,
-    )
-    validate_render_spec(spec)
+    render_options = dict(frames=frames, fps=fps, hold=hold, size=parse_size(size), theme=theme, title=title)
+    validate_render_spec(RenderSpec(out=out if out is not None else Path("race.gif"), **render_options))
 
     from optviz.cli.progress import frame_progress
     from optviz.render import render_race
 
-    result = _run(setup)
+    result = _run(fn, opt, start, starts, seed, steps, no_tune, noise, batch_size, every_step=True, quiet=quiet)
+    spec = RenderSpec(out=out if out is not None else Path(f"{result.function.output_stem}-race.gif"),
+                      **render_options)
     with frame_progress(enabled=not quiet) as on_frame:
         written = render_race(result, spec, progress=on_frame)
     if json:
-        from optviz.stats import race_document, to_json
+        import sys
 
-        write_stdout(to_json(race_document(result, include_trajectory=trajectory)))
+        from optviz.stats import write_race_json
+
+        write_race_json(result, sys.stdout.write, include_trajectory=trajectory)
+        sys.stdout.flush()
     if not quiet:
         stderr.print(f"wrote [bold]{written}[/] ({_human_size(written.stat().st_size)})")
 

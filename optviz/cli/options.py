@@ -1,16 +1,10 @@
-"""Options shared by `stats` and `race`, declared once, and their conversion into a resolved race setup."""
+"""Options shared by `stats` and `race`, declared once (the API, `optviz.api.race`, validates their values)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
-import numpy as np
 import typer
-
-from optviz.errors import UsageError
-from optviz.functions import FUNCTIONS, TestFunction
-from optviz.specs import OptimizerSpec, parse_optimizer_list, parse_start, resolve_optimizers
 
 DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
 MAX_STEPS = 100_000
@@ -22,7 +16,15 @@ OptimizerOption = Annotated[
                                '"adam(lr=0.05, betas=(0.9, 0.99)),sgd(lr=1e-3, momentum=0.9)". '
                                f"Default: {DEFAULT_OPTIMIZERS}."),
 ]
-StartOption = Annotated[str | None, typer.Option("--start", help="Start point X,Y (default: the function's).")]
+StartOption = Annotated[list[str] | None, typer.Option(
+    "--start", help="Start point X,Y (X in 1-D); repeat for several starts (default: the function's).")]
+StartsOption = Annotated[str | None, typer.Option(
+    "--starts", help="Many starts over the domain: grid:NxM (grid:N in 1-D) or random:N (drawn from --seed).")]
+SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Seed of random starts, noise and minibatches.")]
+NoiseOption = Annotated[float, typer.Option(
+    "--noise", min=0.0, help="Standard deviation of Gaussian noise added to every gradient component.")]
+BatchSizeOption = Annotated[int | None, typer.Option(
+    "--batch-size", min=1, help="Minibatch size, for functions over a dataset (default: the full batch).")]
 StepsOption = Annotated[
     int | None, typer.Option("--steps", min=1, max=MAX_STEPS, help="Steps per optimiser (default: the function's).")
 ]
@@ -32,25 +34,3 @@ NoTuneOption = Annotated[
 TrajectoryOption = Annotated[
     bool, typer.Option("--trajectory", help="Include every step's x, y and loss in the JSON.")
 ]
-
-
-@dataclass(frozen=True)
-class RaceSetup:
-    function: TestFunction
-    specs: tuple[OptimizerSpec, ...]
-    start: tuple[float, float]
-    steps: int
-    tune: bool
-
-
-def resolve_setup(fn: str, opt: list[str] | None, start: str | None, steps: int | None, no_tune: bool) -> RaceSetup:
-    """Validate every race option up front; raise UsageError naming the bad part."""
-    function = FUNCTIONS.get(fn)
-    specs = tuple(resolve_optimizers(parse_optimizer_list(opt or [DEFAULT_OPTIMIZERS])))
-    start_point = parse_start(start) if start is not None else function.default_start
-    with np.errstate(all="ignore"):
-        start_value = float(function.value_at(np.array(start_point)))
-    if not np.isfinite(start_value):
-        raise UsageError(f"--start={start_point[0]:g},{start_point[1]:g}: {function.name} is not finite there "
-                         f"(f = {start_value}); start closer to its domain {list(map(list, function.domain))}")
-    return RaceSetup(function, specs, start_point, steps or function.default_steps, not no_tune)
