@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -56,11 +56,19 @@ def to_json(document: Any) -> str:
     return "".join(parts)
 
 
-def write_json(document: Any, write: Callable[[str], Any]) -> None:
-    """`to_json`, written piece by piece; a value that is an iterator (not a list) is streamed as a JSON list,
-    each item made strict as it comes."""
+def write_json(document: Any, write: Callable[[str], Any], chunk_chars: int = 1 << 16) -> None:
+    """`to_json`, written in chunks of about `chunk_chars`; a value that is an iterator (not a list) is streamed
+    as a JSON list, each item made strict as it comes."""
+    pending: list[str] = []
+    size = 0
     for piece in _layout(document, "", {}):
-        write(piece)
+        pending.append(piece)
+        size += len(piece)
+        if size >= chunk_chars:
+            write("".join(pending))
+            pending, size = [], 0
+    if pending:
+        write("".join(pending))
 
 
 def _is_flat(value: Any) -> bool:
@@ -89,17 +97,17 @@ def _layout(value: Any, indent: str, shared: dict[int, str]) -> Iterator[str]:
             first = False
         yield "[]" if first else "\n" + indent + "]"
         return
+    if isinstance(value, Shared) and value:
+        if id(value) not in shared:  # a Shared dict lives as long as the document, so its id stays its own
+            shared[id(value)] = "".join(_layout(dict(value), indent, shared))
+        yield shared[id(value)]
+        return
     if isinstance(value, dict) and value:
-        key = id(value)
-        if key not in shared:
-            inner = indent + "  "
-            items = [f"{inner}{json.dumps(k)}: {''.join(_layout(v, inner, shared))}" for k, v in value.items()]
-            text = "{\n" + ",\n".join(items) + "\n" + indent + "}"
-            if not isinstance(value, Shared):
-                yield text
-                return
-            shared[key] = text  # a Shared dict lives as long as the document, so its id stays its own
-        yield shared[key]
+        inner = indent + "  "
+        for i, (k, v) in enumerate(value.items()):
+            yield ("{\n" if i == 0 else ",\n") + f"{inner}{json.dumps(k)}: "
+            yield from _layout(v, inner, shared)
+        yield "\n" + indent + "}"
         return
     if isinstance(value, list) and value and not _is_flat(value):
         inner = indent + "  "
@@ -228,8 +236,10 @@ def race_document(race: Race, include_trajectory: bool = False) -> dict[str, Any
     return {**_header(race, include_trajectory), "runs": runs, "summary": strict(summary(race))}
 
 
-def write_race_json(race: Race, write: Callable[[str], Any], include_trajectory: bool = False) -> None:
-    """`to_json(race_document(race))`, streamed: the run documents are made and written one at a time."""
+def write_race_json(race: Race, write: Callable[[str], Any], include_trajectory: bool = False,
+                    chunk_chars: int = 1 << 16) -> None:
+    """`to_json(race_document(race))`, streamed: the run documents are made and written a chunk at a time."""
     runs = run_documents(race, include_trajectory)
-    write_json({**_header(race, include_trajectory), "runs": runs, "summary": strict(summary(race))}, write)
+    write_json({**_header(race, include_trajectory), "runs": runs, "summary": strict(summary(race))}, write,
+               chunk_chars)
     write("\n")
