@@ -26,6 +26,10 @@ SCHEMA = 2
 __all__ = ["CONVERGENCE_TOLERANCE", "SCHEMA", "race_document", "to_json", "write_json", "write_race_json"]
 
 
+class Raw(str):
+    """JSON text already laid out at its place in the document (the streamed run documents)."""
+
+
 class Shared(dict):
     """A strict sub-document that many documents share (a run's params across its starts): laid out once."""
 
@@ -88,6 +92,9 @@ def _scalar(value: Any) -> str:
 def _layout(value: Any, indent: str, shared: dict[int, str]) -> Iterator[str]:
     """The text of `value` (already strict, except streamed items); `shared` holds the text of Shared
     sub-documents."""
+    if isinstance(value, Raw):
+        yield value
+        return
     if isinstance(value, Iterator):
         inner = indent + "  "
         first = True
@@ -168,13 +175,12 @@ def summary(race: Race) -> dict[str, dict[str, Any]]:
     return out
 
 
-def run_documents(race: Race, include_trajectory: bool = False) -> Iterator[dict[str, Any]]:
-    """One document per (optimiser, start), optimiser-major, made of plain Python values."""
-    t, function = race.trajectories, race.function
-    final = t.positions[-1]  # (runs, starts, d)
-    distances = distance_to_minimum(final, function)
-    columns = {
-        "final_position": final.tolist(),
+def _columns(race: Race) -> dict[str, Any]:
+    """The numbers of every run document, as nested Python lists indexed [run][start]."""
+    t = race.trajectories
+    distances = distance_to_minimum(t.positions[-1], race.function)
+    return {
+        "final_position": t.positions[-1].tolist(),
         "final_loss": t.losses[-1].tolist(),
         "best_loss": t.best_loss.tolist(),
         "distance": distances.tolist() if distances is not None else None,
@@ -183,6 +189,12 @@ def run_documents(race: Race, include_trajectory: bool = False) -> Iterator[dict
         "path_length": t.path_length.tolist(),
         "evaluations": t.evaluations[-1].tolist(),
     }
+
+
+def run_documents(race: Race, include_trajectory: bool = False) -> Iterator[dict[str, Any]]:
+    """One document per (optimiser, start), optimiser-major, made of plain Python values."""
+    t, function = race.trajectories, race.function
+    columns = _columns(race)
     starts = race.starts.tolist()
     for r, run in enumerate(race.runs):
         params = Shared(strict(dict(run.params)))
@@ -209,6 +221,42 @@ def run_documents(race: Race, include_trajectory: bool = False) -> Iterator[dict
             if include_trajectory:
                 document["trajectory"] = np.column_stack([t.positions[:, r, s], t.losses[:, r, s]]).tolist()
             yield document
+
+
+def _number(value: float | None) -> str:
+    return repr(value) if value is not None and math.isfinite(value) else "null"
+
+
+def _step_text(step: int) -> str:
+    return str(step) if step >= 0 else "null"
+
+
+def run_texts(race: Race) -> Iterator[Raw]:
+    """`run_documents` (without trajectories) as laid out in the streamed document, a format string per
+    optimiser: the same text as the generic layout, about ten times faster (10^5 starts x 4 optimisers)."""
+    columns = _columns(race)
+    starts = race.starts.tolist()
+    item, field = "    ", "      "  # a run document is an item of "runs", itself a field of the top level
+    coordinates = race.function.coordinates
+    for r, run in enumerate(race.runs):
+        params = "".join(_layout(Shared(strict(dict(run.params))), field, {}))
+        head = (f"{{\n{field}\"label\": {json.dumps(run.label)},\n{field}\"optimizer\": {json.dumps(run.optimizer)},"
+                f"\n{field}\"params\": {params},\n{field}\"lr_source\": {json.dumps(run.lr_source)},\n")
+        final_keys = [f"{field}  {json.dumps(c)}: " for c in coordinates]
+        for s, start in enumerate(starts):
+            final = ",\n".join(key + _number(v) for key, v in zip(final_keys, columns["final_position"][r][s]))
+            distance = columns["distance"][r][s] if columns["distance"] is not None else None
+            diverged = columns["diverged"][r][s]
+            yield Raw(
+                f"{head}{field}\"start\": [{', '.join(map(_number, start))}],\n{field}\"start_index\": {s},\n"
+                f"{field}\"final\": {{\n{final},\n{field}  \"loss\": {_number(columns['final_loss'][r][s])}\n"
+                f"{field}}},\n{field}\"best_loss\": {_number(columns['best_loss'][r][s])},\n"
+                f"{field}\"distance_to_minimum\": {_number(distance)},\n"
+                f"{field}\"converged_step\": {_step_text(columns['converged'][r][s])},\n"
+                f"{field}\"diverged\": {'true' if diverged >= 0 else 'false'},\n"
+                f"{field}\"diverged_step\": {_step_text(diverged)},\n"
+                f"{field}\"path_length\": {_number(columns['path_length'][r][s])},\n"
+                f"{field}\"evaluations\": {columns['evaluations'][r][s]}\n{item}}}")
 
 
 def _header(race: Race, include_trajectory: bool) -> dict[str, Any]:
@@ -239,7 +287,7 @@ def race_document(race: Race, include_trajectory: bool = False) -> dict[str, Any
 def write_race_json(race: Race, write: Callable[[str], Any], include_trajectory: bool = False,
                     chunk_chars: int = 1 << 16) -> None:
     """`to_json(race_document(race))`, streamed: the run documents are made and written a chunk at a time."""
-    runs = run_documents(race, include_trajectory)
+    runs = run_documents(race, include_trajectory) if include_trajectory else run_texts(race)
     write_json({**_header(race, include_trajectory), "runs": runs, "summary": strict(summary(race))}, write,
                chunk_chars)
     write("\n")

@@ -116,3 +116,17 @@ def test_lean_and_full_records_give_the_same_document():
     assert stats.to_json(stats.race_document(full)) == stats.to_json(stats.race_document(lean))
     with_rows = stats.race_document(lean, include_trajectory=True)
     assert with_rows["steps_kept"] == [0, 120] and len(with_rows["runs"][0]["trajectory"]) == 2
+
+
+@pytest.mark.parametrize("function", ["saddle", "rosenbrock"])
+def test_fast_run_texts_match_the_generic_layout_with_nulls(function):
+    fn = FUNCTIONS.get(function)
+    specs = resolve_optimizers(parse_optimizer_list(["sgd(lr=0.9),adam(lr=0.01)"]))
+    starts = np.array([fn.default_start, [np.nan, 0.0]])
+    race = run_race(fn, specs, starts, 40)
+    parts = []
+    stats.write_race_json(race, parts.append)
+    text = "".join(parts)
+    assert text == stats.to_json(stats.race_document(race)) + "\n"
+    document = strict_json(text)
+    assert document["runs"][1]["final"]["x"] is None and document["runs"][1]["diverged_step"] == 0
