@@ -27,7 +27,9 @@ Optimisers declare what they need beyond the gradient (`Transform.needs`): "valu
 evaluating f and this step's gradient at extra points for given rows (counted as evaluations); "hessian" gets
 `hessian=`, the Hessian at the current parameters.
 
-Stepping goes in blocks of a few steps: the divergence check, the record and the reductions run once per block
+Every optimiser steps in lockstep with the others, so f and its gradient are evaluated once per step for all of
+them (the noise and batches are per start and step, so sharing them is exact). Stepping goes in blocks of a few
+steps: the divergence check, the record and the reductions run once per block
 over the whole block, so the per-step cost is the function, its gradient and the optimiser's update.
 """
 
@@ -198,7 +200,7 @@ def step_batch(
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, function.dimensions)
     rows = np.arange(len(starts)) if start_indices is None else np.asarray(start_indices, dtype=np.int64)
     record = _Record.empty(kept_steps(steps, record_every), 1, len(starts), function.dimensions)
-    _step_into(function, transform, starts, rows, steps, gradients, record.view(0, slice(None)), progress)
+    _step_into(function, [transform], starts, rows, steps, gradients, record.view(slice(None)), progress)
     return record.trajectories()
 
 
@@ -224,55 +226,65 @@ class _Record:
                    np.empty((runs, starts)), np.empty((runs, starts)), np.empty((runs, starts), dtype=np.int64),
                    np.empty((runs, starts)))
 
-    def view(self, run: int, part: slice) -> _Record:
-        return _Record(self.steps_kept, self.positions[:, run, part], self.losses[:, run, part],
-                       self.evaluations[:, run, part], self.diverged_step[run, part], self.best_loss[run, part],
-                       self.path_length[run, part], self.converged_step[run, part], self.max_step[run, part])
+    def view(self, part: slice) -> _Record:
+        """Every run, the starts in `part`."""
+        return _Record(self.steps_kept, self.positions[:, :, part], self.losses[:, :, part],
+                       self.evaluations[:, :, part], self.diverged_step[:, part], self.best_loss[:, part],
+                       self.path_length[:, part], self.converged_step[:, part], self.max_step[:, part])
 
     def trajectories(self) -> Trajectories:
         return Trajectories(self.positions, self.losses, self.diverged_step, self.steps_kept, self.evaluations,
                             self.best_loss, self.path_length, self.converged_step, self.max_step)
 
 
-def _step_into(function: TestFunction, transform: Transform, starts: np.ndarray, rows: np.ndarray, steps: int,
-               gradients: Gradients, out: _Record, progress: Callable[[int], None] | None) -> None:
-    """The stepping loop for one transform and a batch of starts (rows: their start indices), writing into `out`."""
-    batch = len(starts)
-    params = np.array(starts, dtype=np.float64, copy=True)
+def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: np.ndarray, rows: np.ndarray,
+               steps: int, gradients: Gradients, out: _Record, progress: Callable[[int], None] | None) -> None:
+    """The stepping loop: every transform from a batch of starts (rows: their start indices), writing into `out`
+    (runs, starts). The transforms step in lockstep, so f and its gradient are evaluated once per step for all of
+    them: internally row r * B + b is transform r from start b."""
+    n_runs, batch = len(transforms), len(starts)
+    size = n_runs * batch
+    params = np.tile(np.asarray(starts, dtype=np.float64), (n_runs, 1))
+    parts = [slice(r * batch, (r + 1) * batch) for r in range(n_runs)]
+    all_rows = np.tile(rows, n_runs)
     centre, reach = divergence_box(function)
     # Every coordinate inside [low, high] means every run is inside its box: a cheap check for the common case.
     low, high = centre.max() - reach, centre.min() + reach
     f_min = function.f_min
     tolerance = CONVERGENCE_TOLERANCE * (1.0 + abs(f_min)) if f_min is not None else math.inf
-    block_steps = max(1, min(MAX_BLOCK_STEPS, BLOCK_POINTS // max(batch, 1)))
-    block_positions = np.empty((block_steps, batch, function.dimensions))
-    block_losses = np.empty((block_steps, batch))
-    block_evaluations = np.empty((block_steps, batch), dtype=np.int64)
-    block_extra = np.empty((block_steps, batch), dtype=np.int64)
+    block_steps = max(1, min(MAX_BLOCK_STEPS, BLOCK_POINTS // max(size, 1)))
+    block_positions = np.empty((block_steps, size, function.dimensions))
+    block_losses = np.empty((block_steps, size))
+    block_evaluations = np.empty((block_steps, size), dtype=np.int64)
+    block_extra = np.empty((block_steps, size), dtype=np.int64)
     kept = out.steps_kept
-    extra = np.zeros(batch, dtype=np.int64)  # evaluations by the oracle so far, per row
-    step = 0  # the step whose gradient the oracle gives
+    extra = np.zeros(size, dtype=np.int64)  # evaluations by the oracles so far, per row
+    step = 0  # the step whose gradient the oracles give
 
-    def oracle(points: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        which = np.asarray(which, dtype=np.int64)
-        np.add.at(extra, which, 1)
-        return function.value_at(points), gradients.gradient(function, points, rows[which], step)
+    def oracle_for(part: slice) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        def oracle(points: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            which = np.asarray(which, dtype=np.int64)
+            np.add.at(extra, part.start + which, 1)
+            return function.value_at(points), gradients.gradient(function, points, rows[which], step)
 
-    wants_oracle, wants_hessian = "value" in transform.needs, "hessian" in transform.needs
+        return oracle
+
+    oracles = [oracle_for(part) if "value" in t.needs else None for t, part in zip(transforms, parts)]
+    wants_hessian = ["hessian" in t.needs for t in transforms]
+    wants_oracle = any(o is not None for o in oracles)
     exact = gradients.exact
+    one = n_runs == 1
     with np.errstate(all="ignore"):
-        state = transform.init(params)
-        loss = function.value_at(params)
+        states = [t.init(params[part]) for t, part in zip(transforms, parts)]
+        loss = np.array(function.value_at(params), dtype=np.float64)
         active = np.isfinite(loss)
-        out.diverged_step[:] = np.where(active, -1, 0)
+        diverged_step = np.where(active, -1, 0)
         all_active = bool(active.all())
-        out.positions[0], out.losses[0], out.evaluations[0] = params, loss, 0
-        last_positions, last_losses = params.copy(), np.array(loss, dtype=np.float64)
-        last_evaluations = np.zeros(batch, dtype=np.int64)
-        out.best_loss[:] = last_losses
-        out.path_length[:] = 0.0
-        out.max_step[:] = 0.0
-        last_outside = np.where(np.abs(last_losses - f_min) <= tolerance, -1, 0) if f_min is not None else 0
+        _write(out, 0, params, loss, np.zeros(size, dtype=np.int64), n_runs, batch)
+        last_positions, last_losses = params.copy(), loss.copy()
+        last_evaluations = np.zeros(size, dtype=np.int64)
+        best_loss, path_length, max_step = loss.copy(), np.zeros(size), np.zeros(size)
+        last_outside = np.where(np.abs(loss - f_min) <= tolerance, -1, 0) if f_min is not None else 0
         record_at = 1
         grad = None
         first = 1
@@ -283,48 +295,65 @@ def _step_into(function: TestFunction, transform: Transform, starts: np.ndarray,
                 if exact:
                     grad = function.gradient_at(params) if grad is None else grad
                 else:
-                    grad = gradients.gradient(function, params, rows, step)
-                extras = {}
-                if wants_oracle:
-                    extras["oracle"] = oracle
-                if wants_hessian:
-                    extras["hessian"] = function.hessian_at(params)
-                params, state = transform.update(grad, state, params, **extras)
+                    grad = gradients.gradient(function, params, all_rows, step)
+                if one and not wants_oracle and not wants_hessian[0]:  # the common case, without slicing
+                    params, states[0] = transforms[0].update(grad, states[0], params)
+                else:
+                    news = []
+                    for r, part in enumerate(parts):
+                        extras = {}
+                        if oracles[r] is not None:
+                            extras["oracle"] = oracles[r]
+                        if wants_hessian[r]:
+                            extras["hessian"] = function.hessian_at(params[part])
+                        new, states[r] = transforms[r].update(grad[part], states[r], params[part], **extras)
+                        news.append(new)
+                    params = news[0] if one else np.concatenate(news)
                 block_positions[i] = params
                 block_losses[i] = function.value_at(params)
                 if wants_oracle:
                     block_extra[i] = extra
                 grad = function.gradient_at(params) if exact and step < steps else None
             positions, losses, evals = block_positions[:count], block_losses[:count], block_evaluations[:count]
-            # one evaluation per step, plus the oracle's (diverged rows are frozen below)
+            # one evaluation per step, plus the oracles' (diverged rows are frozen below)
             np.add(np.arange(first, first + count)[:, None], block_extra[:count] if wants_oracle else extra[None],
                    out=evals)
             if not (all_active and np.isfinite(losses.sum()) and low <= positions.min() and positions.max() <= high):
                 all_active = _freeze_diverged(positions, losses, evals, (last_positions, last_losses,
-                                              last_evaluations), active, first, centre, reach, out.diverged_step)
+                                              last_evaluations), active, first, centre, reach, diverged_step)
                 if not all_active:  # diverged rows restart each block from their frozen state
                     params = np.where(active[:, None], params, positions[-1])
                     grad = None
             segments = np.diff(positions, axis=0, prepend=last_positions[None])
             lengths = np.sqrt((segments * segments).sum(axis=-1))
-            np.add(out.path_length, lengths.sum(axis=0), out=out.path_length)
-            np.maximum(out.max_step, lengths.max(axis=0), out=out.max_step)
-            np.minimum(out.best_loss, losses.min(axis=0), out=out.best_loss)
+            path_length += lengths.sum(axis=0)
+            np.maximum(max_step, lengths.max(axis=0), out=max_step)
+            np.minimum(best_loss, losses.min(axis=0), out=best_loss)
             if f_min is not None:
                 outside = ~(np.abs(losses - f_min) <= tolerance)
                 last = count - 1 - np.argmax(outside[::-1], axis=0)
                 last_outside = np.where(outside.any(axis=0), first + last, last_outside)
             while record_at < len(kept) and kept[record_at] < first + count:
                 offset = kept[record_at] - first
-                out.positions[record_at], out.losses[record_at] = positions[offset], losses[offset]
-                out.evaluations[record_at] = evals[offset]
+                _write(out, record_at, positions[offset], losses[offset], evals[offset], n_runs, batch)
                 record_at += 1
             last_positions[:], last_losses[:], last_evaluations[:] = positions[-1], losses[-1], evals[-1]
             first += count
             if progress is not None:
-                progress(count * batch)
-        settled = (np.abs(last_losses - f_min) <= tolerance) if f_min is not None else np.zeros(batch, dtype=bool)
-        out.converged_step[:] = np.where(settled, last_outside + 1, -1)
+                progress(count * size)
+        settled = (np.abs(last_losses - f_min) <= tolerance) if f_min is not None else np.zeros(size, dtype=bool)
+        for name, value in [("diverged_step", diverged_step), ("best_loss", best_loss),
+                            ("path_length", path_length), ("max_step", max_step),
+                            ("converged_step", np.where(settled, last_outside + 1, -1))]:
+            getattr(out, name)[:] = value.reshape(n_runs, batch)
+
+
+def _write(out: _Record, index: int, positions: np.ndarray, losses: np.ndarray, evaluations: np.ndarray,
+           n_runs: int, batch: int) -> None:
+    """Record one step of the flat (runs * batch) rows."""
+    out.positions[index] = positions.reshape(n_runs, batch, -1)
+    out.losses[index] = losses.reshape(n_runs, batch)
+    out.evaluations[index] = evaluations.reshape(n_runs, batch)
 
 
 def _freeze_diverged(positions: np.ndarray, losses: np.ndarray, evaluations: np.ndarray,
@@ -374,7 +403,7 @@ def run(
     workers = max(1, min(os.cpu_count() or 1, n_starts // max(min_starts_per_thread, 1)))
     bounds = np.linspace(0, n_starts, workers + 1).astype(int)
     slices = [slice(begin, end) for begin, end in zip(bounds[:-1], bounds[1:])]
-    jobs = [(r, part) for r in range(n_runs) for part in slices]
+    jobs = slices
     total, done, lock = n_runs * n_starts * steps, [0], threading.Lock()
 
     def advance(point_steps: int) -> None:
@@ -382,10 +411,9 @@ def run(
             done[0] += point_steps
             progress(done[0], total)
 
-    def step_job(job: tuple[int, slice]) -> None:
-        r, part = job
-        _step_into(function, transforms[r], starts[part], np.arange(n_starts)[part], steps, gradients,
-                   record.view(r, part), advance if progress is not None else None)
+    def step_job(part: slice) -> None:
+        _step_into(function, transforms, starts[part], np.arange(n_starts)[part], steps, gradients,
+                   record.view(part), advance if progress is not None else None)
 
     if workers == 1:
         for job in jobs:

@@ -326,3 +326,16 @@ def test_the_engine_passes_what_a_transform_needs_and_counts_evaluations():
     np.testing.assert_array_equal(values, fn.value_at(new))
     np.testing.assert_array_equal(grads, fn.gradient_at(new))
     assert build("adam").needs == frozenset({"gradient"})
+
+
+def test_optimizers_stepped_in_lockstep_equal_each_stepped_alone():
+    fn = FUNCTIONS.get("rosenbrock")
+    starts = np.array([fn.default_start, [0.3, -0.5], [1.9, 2.9]])
+    transforms = [build("adam", lr=0.05), build("sgd", lr=0.003), newton_with_a_probe()[0], build("rmsprop")]
+    together = engine.run(fn, transforms, starts, 70, gradients=engine.Gradients(noise=0.1, seed=2))
+    for r, transform in enumerate(transforms):
+        alone = engine.run(fn, [transform], starts, 70, gradients=engine.Gradients(noise=0.1, seed=2))
+        for name in ("positions", "losses", "evaluations"):
+            np.testing.assert_array_equal(getattr(together, name)[:, r], getattr(alone, name)[:, 0])
+        for name in ("diverged_step", "best_loss", "path_length", "converged_step", "max_step"):
+            np.testing.assert_array_equal(getattr(together, name)[r], getattr(alone, name)[0])
