@@ -333,10 +333,12 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
                 outside = ~(np.abs(losses - f_min) <= tolerance)
                 last = count - 1 - np.argmax(outside[::-1], axis=0)
                 last_outside = np.where(outside.any(axis=0), first + last, last_outside)
-            while record_at < len(kept) and kept[record_at] < first + count:
-                offset = kept[record_at] - first
-                _write(out, record_at, positions[offset], losses[offset], evals[offset], n_runs, batch)
-                record_at += 1
+            until = np.searchsorted(kept, first + count)  # the kept steps inside this block, written at once
+            if until > record_at:
+                offsets = kept[record_at:until] - first
+                _write(out, slice(record_at, until), positions[offsets], losses[offsets], evals[offsets], n_runs,
+                       batch)
+                record_at = until
             last_positions[:], last_losses[:], last_evaluations[:] = positions[-1], losses[-1], evals[-1]
             first += count
             if progress is not None:
@@ -348,12 +350,12 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
             getattr(out, name)[:] = value.reshape(n_runs, batch)
 
 
-def _write(out: _Record, index: int, positions: np.ndarray, losses: np.ndarray, evaluations: np.ndarray,
+def _write(out: _Record, index: int | slice, positions: np.ndarray, losses: np.ndarray, evaluations: np.ndarray,
            n_runs: int, batch: int) -> None:
-    """Record one step of the flat (runs * batch) rows."""
-    out.positions[index] = positions.reshape(n_runs, batch, -1)
-    out.losses[index] = losses.reshape(n_runs, batch)
-    out.evaluations[index] = evaluations.reshape(n_runs, batch)
+    """Record one step (or a slice of steps) of the flat (runs * batch) rows."""
+    out.positions[index] = positions.reshape(*positions.shape[:-2], n_runs, batch, positions.shape[-1])
+    out.losses[index] = losses.reshape(*losses.shape[:-1], n_runs, batch)
+    out.evaluations[index] = evaluations.reshape(*evaluations.shape[:-1], n_runs, batch)
 
 
 def _freeze_diverged(positions: np.ndarray, losses: np.ndarray, evaluations: np.ndarray,
