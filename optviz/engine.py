@@ -310,10 +310,12 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
                         news.append(new)
                     params = news[0] if one else np.concatenate(news)
                 block_positions[i] = params
-                block_losses[i] = function.value_at(params)
+                if exact and step < steps:
+                    block_losses[i], grad = function.value_and_gradient_at(params)
+                else:
+                    block_losses[i], grad = function.value_at(params), None
                 if wants_oracle:
                     block_extra[i] = extra
-                grad = function.gradient_at(params) if exact and step < steps else None
             positions, losses, evals = block_positions[:count], block_losses[:count], block_evaluations[:count]
             # one evaluation per step, plus the oracles' (diverged rows are frozen below)
             np.add(np.arange(first, first + count)[:, None], block_extra[:count] if wants_oracle else extra[None],

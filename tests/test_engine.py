@@ -339,3 +339,17 @@ def test_optimizers_stepped_in_lockstep_equal_each_stepped_alone():
             np.testing.assert_array_equal(getattr(together, name)[:, r], getattr(alone, name)[:, 0])
         for name in ("diverged_step", "best_loss", "path_length", "converged_step", "max_step"):
             np.testing.assert_array_equal(getattr(together, name)[r], getattr(alone, name)[0])
+
+
+@pytest.mark.parametrize("function", FUNCTIONS.names())
+def test_value_and_gradient_in_one_call_are_the_same_bits(function):
+    fn = FUNCTIONS.get(function)
+    points = np.random.default_rng(3).uniform([lo for lo, _ in fn.domain], [hi for _, hi in fn.domain],
+                                              size=(257, fn.dimensions))
+    value, grad = fn.value_and_gradient_at(points)
+    np.testing.assert_array_equal(value, fn.value_at(points))
+    np.testing.assert_array_equal(grad, fn.gradient_at(points))
+
+
+def test_registry_of_fused_value_and_gradient_formulas():
+    assert {name for name in FUNCTIONS.names() if FUNCTIONS.get(name).value_and_grad is not None} == {"rosenbrock"}
