@@ -194,3 +194,20 @@ def test_api_minibatch_race_on_a_dataset_function_echoes_the_batch_size():
     with pytest.raises(UsageError) as caught:
         optviz.race(fn, ["sgd"], batch_size=13, steps=3)
     assert caught.value.parameter == "batch_size"
+
+
+def test_the_tuner_tunes_on_an_even_deterministic_sample_of_many_starts():
+    from optviz import tuning
+
+    assert tuning.tuning_sample(5).tolist() == [0, 1, 2, 3, 4]
+    sample = tuning.tuning_sample(100_000)
+    assert len(sample) == tuning.TUNING_STARTS and sample[0] == 0 and sample[-1] == 99_999
+    assert np.all(np.diff(sample) > 0)
+    fn = FUNCTIONS.get("himmelblau")
+    starts = parse_starts("random:400").points(fn.domain, 0)
+    from optviz.optimizers import OPTIMIZERS
+
+    adam = OPTIMIZERS.get("adam")
+    on_all = tuning.tune_learning_rate(fn, adam, adam.resolve({}), starts, 60)
+    on_sample = tuning.tune_learning_rate(fn, adam, adam.resolve({}), starts[tuning.tuning_sample(400)], 60)
+    assert on_all == on_sample, "the sample is what is tuned on"
