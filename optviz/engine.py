@@ -29,8 +29,8 @@ evaluating f and this step's gradient at extra points for given rows (counted as
 
 Every optimiser steps in lockstep with the others, so f and its gradient are evaluated once per step for all of
 them (the noise and batches are per start and step, so sharing them is exact). Stepping goes in blocks of a few
-steps: the divergence check, the record and the reductions run once per block
-over the whole block, so the per-step cost is the function, its gradient and the optimiser's update.
+steps: the divergence check, the record and the reductions run once per block over the whole block, so the
+per-step cost is the function, its gradient and the optimisers' updates.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ MAX_BLOCK_STEPS = 64
 BLOCK_POINTS = 1 << 18
 # Philox keys: (seed, 2 * step + stream), so noise and batch draws never share numbers.
 _NOISE_STREAM, _BATCH_STREAM = 0, 1
+
+# Evaluation counts: 4 bytes a point-step in a full record (2^31 evaluations is 20,000 times the longest budget).
+EVALUATION_COUNT = np.int32
 
 Progress = Callable[[int, int], None]  # progress(point-steps done, point-steps in all)
 
@@ -222,7 +225,7 @@ class _Record:
     def empty(cls, steps_kept: np.ndarray, runs: int, starts: int, dimensions: int) -> _Record:
         kept = len(steps_kept)
         return cls(steps_kept, np.empty((kept, runs, starts, dimensions)), np.empty((kept, runs, starts)),
-                   np.empty((kept, runs, starts), dtype=np.int64), np.empty((runs, starts), dtype=np.int64),
+                   np.empty((kept, runs, starts), dtype=EVALUATION_COUNT), np.empty((runs, starts), dtype=np.int64),
                    np.empty((runs, starts)), np.empty((runs, starts)), np.empty((runs, starts), dtype=np.int64),
                    np.empty((runs, starts)))
 
@@ -255,9 +258,12 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
     block_steps = max(1, min(MAX_BLOCK_STEPS, BLOCK_POINTS // max(size, 1)))
     block_positions = np.empty((block_steps, size, function.dimensions))
     block_losses = np.empty((block_steps, size))
-    block_evaluations = np.empty((block_steps, size), dtype=np.int64)
+    block_segments = np.empty_like(block_positions)
+    block_evaluations = np.empty((block_steps, size), dtype=EVALUATION_COUNT)
     block_extra = np.empty((block_steps, size), dtype=np.int64)
     kept = out.steps_kept
+    every_step = len(kept) == steps + 1
+    buffers = block_positions, block_losses, block_evaluations
     extra = np.zeros(size, dtype=np.int64)  # evaluations by the oracles so far, per row
     step = 0  # the step whose gradient the oracles give
 
@@ -290,6 +296,9 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
         first = 1
         while first <= steps:
             count = min(block_steps, steps - first + 1)
+            direct = _direct_views(out, first, count, size) if every_step else None
+            # the block is written straight into the record where it can be (no copy), else into buffers
+            block_positions, block_losses, block_evaluations = direct if direct is not None else buffers
             for i in range(count):
                 step = first + i
                 if exact:
@@ -326,8 +335,10 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
                 if not all_active:  # diverged rows restart each block from their frozen state
                     params = np.where(active[:, None], params, positions[-1])
                     grad = None
-            segments = np.diff(positions, axis=0, prepend=last_positions[None])
-            lengths = np.sqrt((segments * segments).sum(axis=-1))
+            segments = block_segments[:count]
+            np.subtract(positions[:1], last_positions, out=segments[:1])
+            np.subtract(positions[1:], positions[:-1], out=segments[1:])
+            lengths = _lengths(segments)
             path_length += lengths.sum(axis=0)
             np.maximum(max_step, lengths.max(axis=0), out=max_step)
             np.minimum(best_loss, losses.min(axis=0), out=best_loss)
@@ -335,9 +346,13 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
                 outside = ~(np.abs(losses - f_min) <= tolerance)
                 last = count - 1 - np.argmax(outside[::-1], axis=0)
                 last_outside = np.where(outside.any(axis=0), first + last, last_outside)
-            until = np.searchsorted(kept, first + count)  # the kept steps inside this block, written at once
-            if until > record_at:
+            until = int(np.searchsorted(kept, first + count))  # the kept steps inside this block, written at once
+            if direct is not None:
+                record_at = until
+            elif until > record_at:
                 offsets = kept[record_at:until] - first
+                if offsets[-1] - offsets[0] == len(offsets) - 1:  # every step of a stretch: a view, one copy
+                    offsets = slice(int(offsets[0]), int(offsets[-1]) + 1)
                 _write(out, slice(record_at, until), positions[offsets], losses[offsets], evals[offsets], n_runs,
                        batch)
                 record_at = until
@@ -350,6 +365,28 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
                             ("path_length", path_length), ("max_step", max_step),
                             ("converged_step", np.where(settled, last_outside + 1, -1))]:
             getattr(out, name)[:] = value.reshape(n_runs, batch)
+
+
+def _lengths(segments: np.ndarray) -> np.ndarray:
+    """Euclidean length of each segment (..., d), without numpy's slow reduction over a last axis of 1 or 2;
+    overwrites `segments`."""
+    if segments.shape[-1] == 1:
+        return np.abs(segments[..., 0])
+    np.multiply(segments, segments, out=segments)  # the caller's scratch buffer
+    if segments.shape[-1] == 2:
+        return np.sqrt(segments[..., 0] + segments[..., 1])
+    return np.sqrt(segments.sum(axis=-1))
+
+
+def _direct_views(out: _Record, first: int, count: int, size: int) -> tuple[np.ndarray, ...] | None:
+    """The record's steps first .. first + count - 1 as flat (count, runs * batch[, d]) views, or None when its
+    layout (a slice of the starts of several runs) allows no such view."""
+    try:
+        return (np.reshape(out.positions[first:first + count], (count, size, -1), copy=False),
+                np.reshape(out.losses[first:first + count], (count, size), copy=False),
+                np.reshape(out.evaluations[first:first + count], (count, size), copy=False))
+    except ValueError:  # the reshape would need a copy
+        return None
 
 
 def _write(out: _Record, index: int | slice, positions: np.ndarray, losses: np.ndarray, evaluations: np.ndarray,
