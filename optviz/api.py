@@ -24,9 +24,10 @@ from optviz.clipping import make_clipping
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS, TestFunction
 from optviz.functions.base import Box, Point
+from optviz.engine import Gradients, Progress
 from optviz.racing import Race, Run, label_runs, resolve_runs, run_race
 from optviz.schedules import Schedule, parse_schedule
-from optviz.specs import parse_optimizer_list
+from optviz.specs import StartsSpec, parse_optimizer_list, parse_starts
 
 DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
 MAX_STEPS = 100_000
@@ -143,6 +144,8 @@ def race(
     optimizers: Sequence[str | Run] | str | None = None,
     *,
     start: Point | Sequence[Point] | None = None,
+    starts: str | StartsSpec | None = None,
+    seed: int = 0,
     steps: int | None = None,
     lr: float | None = None,
     tune: bool = True,
@@ -150,6 +153,10 @@ def race(
     schedule: str | Schedule | None = None,
     clip_norm: float | None = None,
     clip_value: float | None = None,
+    noise: float = 0.0,
+    batch_size: int | None = None,
+    record_every: int | None = 1,
+    progress: Progress | None = None,
 ) -> Race:
     """Step every optimiser on `fn` and return the computed `Race` (nothing is drawn until asked).
 
@@ -157,7 +164,10 @@ def race(
         "(1-x)**2 + 100*(y-x**2)**2", or an `optviz.Function` / TestFunction.
     optimizers: spec strings with torch.optim's keywords ("adam(lr=0.05, betas=(0.9, 0.99))"), default
         sgd, momentum, rmsprop and adam.
-    start: one point (x, y) or (x,) in 1-D; default: the function's instructive start.
+    start: one point (x, y) or (x,) in 1-D, or a list of points; default: the function's instructive start.
+    starts: many starts spread over the domain instead: "grid:NxM" (cell centres; "grid:N" in 1-D) or
+        "random:N" (uniform, drawn from `seed`).
+    seed: the seed of random starts, gradient noise and minibatches (default 0: runs are reproducible).
     steps: optimiser steps, default the function's own budget.
     lr: the learning rate of every optimiser that does not name its own (lr_source "user").
     tune: without an lr, search one per optimiser (lr_source "tuned"); False uses torch's default.
@@ -166,30 +176,59 @@ def race(
         "warmup_cosine(warmup_steps=20, T_max=280)", "torch.optim.lr_scheduler.StepLR(step_size=50)").
     clip_norm: clip each start's gradient to this 2-norm before every step (torch.nn.utils.clip_grad_norm_).
     clip_value: clamp every gradient entry into [-clip_value, clip_value] (torch.nn.utils.clip_grad_value_).
+    noise: standard deviation of Gaussian noise added to every gradient component, drawn per (seed, start, step),
+        so every optimiser sees the same noise.
+    batch_size: for functions that average over a dataset, minibatch gradients of this many data points, drawn
+        per (seed, start, step); default the full batch (the exact gradient).
+    record_every: keep every k-th step (1: every step, what pictures need; None: only the start and the end,
+        for statistics of many starts; the statistics see every step either way).
+    progress: `progress(done, total)` in point-steps, called while stepping (from worker threads).
     """
-    specs = resolve_specs(optimizers, lr, schedule=schedule, clip_norm=clip_norm, clip_value=clip_value)  # cheap refusals first: a user function's minima search takes time
+    # the cheap refusals first: a user function's minima search takes time
+    specs = resolve_specs(optimizers, lr, schedule=schedule, clip_norm=clip_norm, clip_value=clip_value)
     box = _as_box(domain)
-    start_point = None if start is None else _as_point(start)
-    function = resolve_function(fn, domain=box, start=start_point, steps=None)
+    points = _start_points(start)
+    if points is not None and starts is not None:
+        raise UsageError("give start points or a starts spread, not both", parameter="starts")
+    function = resolve_function(fn, domain=box, start=points[0] if points else None, steps=None)
     step_count = _check_steps(steps, function)
-    point = check_start(function, start_point if start_point is not None else function.default_start)
-    return run_race(function, specs, [point], step_count, tune=bool(tune))
+    gradients = Gradients(noise=noise, batch_size=batch_size, seed=seed).check(function)
+    _check_record_every(record_every)
+    spread = None
+    if starts is not None:
+        spread = starts if isinstance(starts, StartsSpec) else parse_starts(starts)
+        start_array = spread.points(function.domain, seed)  # a start where f is not finite diverges at step 0
+    else:
+        chosen = points if points is not None else [function.default_start]
+        start_array = np.array([check_start(function, point) for point in chosen])
+    return run_race(function, specs, start_array, step_count, tune=bool(tune), gradients=gradients,
+                    record_every=record_every, progress=progress, starts_spec=spread.text if spread else None)
 
 
-def _as_point(start: Any) -> Point:
+def _start_points(start: Point | Sequence[Point] | str | None) -> list[Point] | None:
+    """One point ((x, y), (x,), a number or "x,y" text) or a list of points, as a list of tuples within range."""
+    if start is None:
+        return None
     if isinstance(start, str):
         from optviz.specs import parse_start
 
-        return _check_magnitude(parse_start(start))
+        return [_check_magnitude(parse_start(start))]
     try:
-        flat = np.atleast_1d(np.asarray(start, dtype=np.float64))
+        array = np.asarray(start, dtype=np.float64)
     except (TypeError, ValueError):
-        raise UsageError(f"expected numbers such as (1.5, -2), or (3,) in 1-D (got {start!r:.60})",
+        raise UsageError(f"expected numbers such as (1.5, -2), (3,) in 1-D, or a list of points (got {start!r:.60})",
                          parameter="start") from None
-    if flat.ndim != 1:
-        raise UsageError(f"expected one point such as (1.5, -2) (got an array of shape {flat.shape})",
-                         parameter="start")
-    return _check_magnitude(tuple(float(c) for c in flat))
+    if array.ndim > 2 or array.size == 0:
+        raise UsageError(f"expected a point such as (1.5, -2) or a list of points (got an array of shape "
+                         f"{array.shape})", parameter="start")
+    rows = array.reshape(1, -1) if array.ndim < 2 else array
+    return [_check_magnitude(tuple(float(c) for c in row)) for row in rows]
+
+
+def _check_record_every(record_every: int | None) -> None:
+    if record_every is not None and (isinstance(record_every, bool) or not isinstance(record_every, int | np.integer)
+                                     or record_every < 1):
+        raise UsageError(f"must be a whole number >= 1 or None (got {record_every!r})", parameter="record_every")
 
 
 def _check_magnitude(point: Point) -> Point:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,14 @@ import numpy as np
 
 from optviz import engine
 from optviz.clipping import Clipping, clipped
-from optviz.engine import Trajectories
+from optviz.engine import EXACT, Gradients, Progress, Trajectories
 from optviz.errors import UsageError
 from optviz.functions import TestFunction
 from optviz.optimizers import OptimizerDef, Transform
 from optviz.plugins import BUILT_IN, Found, find_optimizer
 from optviz.schedules import Schedule, parse_schedule, resolve_schedule, scheduled
 from optviz.specs import TORCH_SWITCHES, OptimizerCall, format_value, show_value
-from optviz.tuning import tune_learning_rate
+from optviz.tuning import tune_learning_rate, tuning_work
 
 LR_SOURCES = ("user", "tuned", "default")  # given (in the spec or by --lr), chosen by optviz.tuning, or torch's
 _SHOWN_MESSAGE_CHARS = 300
@@ -209,8 +210,9 @@ def _same(value: Any, default: Any) -> bool:
 class Race:
     """A computed race: what `optviz.race(...)` returns. Nothing is drawn until `save`, `show` or display.
 
-    trajectories.positions: (steps + 1, runs, starts, d) float64, d = function.dimensions, in the order of `runs`;
-    trajectories.losses: (steps + 1, runs, starts); trajectories.diverged_step: (runs, starts), -1 = never.
+    trajectories.positions: (kept, runs, starts, d) float64, d = function.dimensions, in the order of `runs`, at
+    the steps trajectories.steps_kept (every step unless the race was run lean, as `optviz stats` runs it);
+    trajectories.losses: (kept, runs, starts); trajectories.diverged_step: (runs, starts), -1 = never.
     """
 
     function: TestFunction
@@ -218,6 +220,8 @@ class Race:
     starts: np.ndarray  # (starts, d)
     steps: int
     trajectories: Trajectories  # runs in the order of `runs`
+    gradients: Gradients = EXACT  # noise, batch size and seed of the gradients the optimisers saw
+    starts_spec: str | None = None  # what spread the starts ("grid:8x8", "random:100"), None when given as points
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -289,15 +293,16 @@ class _Display:
         return f"<display of {self.race!r}>"
 
 
-def choose_runs(function: TestFunction, runs: Sequence[Run], starts: np.ndarray, steps: int,
-                tune: bool) -> tuple[Run, ...]:
+def choose_runs(function: TestFunction, runs: Sequence[Run], starts: np.ndarray, steps: int, tune: bool,
+                gradients: Gradients = EXACT, progress: Callable[[int], None] | None = None) -> tuple[Run, ...]:
     """Tune lr where the user gave none (lr_source "default" becomes "tuned"), then label: a label shows the lr
     that was actually raced. A schedule that sets lr itself (onecycle's max_lr) leaves nothing to tune."""
     chosen = []
     for run in runs:
         lr_matters = "lr" in run.params and (run.schedule is None or run.schedule.uses_base_lr)
         if tune and run.lr_source == "default" and lr_matters:
-            lr = tune_learning_rate(function, _AsRaced(run, steps), run.params, starts, steps)
+            lr = tune_learning_rate(function, _AsRaced(run, steps), run.params, starts, steps, gradients,
+                                    progress)
             run = dataclasses.replace(run, params={**run.params, "lr": lr}, lr_source="tuned")
         chosen.append(run)
     return label_runs(chosen)
@@ -315,9 +320,29 @@ class _AsRaced:
         return self.run.transform(self.steps, params)
 
 
-def run_race(function: TestFunction, runs: Sequence[Run], starts: Sequence[Sequence[float]], steps: int,
-             tune: bool = True) -> Race:
+def run_race(
+    function: TestFunction, runs: Sequence[Run], starts: Sequence[Sequence[float]], steps: int,
+    tune: bool = True, *, gradients: Gradients = EXACT, record_every: int | None = 1,
+    progress: Progress | None = None, starts_spec: str | None = None,
+) -> Race:
+    """Choose learning rates, then step every optimiser from every start. `progress(done, total)` counts
+    point-steps of the tuning and the race together."""
     start_array = np.atleast_2d(np.asarray(starts, dtype=np.float64))
-    raced = choose_runs(function, runs, start_array, steps, tune)
-    trajectories = engine.run(function, [run.transform(steps) for run in raced], start_array, steps)
-    return Race(function, raced, start_array, steps, trajectories)
+    gradients = gradients.check(function)
+    tuned = sum(1 for run in runs if tune and run.lr_source == "default" and "lr" in run.params)
+    total = tuned * tuning_work(len(start_array), steps) + len(runs) * len(start_array) * steps
+    done, lock = [0], threading.Lock()
+
+    def advance(point_steps: int) -> None:
+        with lock:
+            done[0] += point_steps
+            progress(done[0], total)
+
+    counted = advance if progress is not None else None
+    raced = choose_runs(function, runs, start_array, steps, tune, gradients, counted)
+    offset = done[0]
+    trajectories = engine.run(
+        function, [run.transform(steps) for run in raced], start_array, steps, gradients=gradients,
+        record_every=record_every,
+        progress=None if progress is None else lambda so_far, _: progress(offset + so_far, total))
+    return Race(function, raced, start_array, steps, trajectories, gradients, starts_spec)

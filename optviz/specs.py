@@ -446,3 +446,56 @@ def parse_size(text: str) -> tuple[int, int]:
     if width < 1 or height < 1:
         raise UsageError(f"bad value {_quote(text)}: width and height must be at least 1 pixel", parameter="size")
     return width, height
+
+
+MAX_STARTS = 1_000_000  # a million starts of a few bytes each; beyond this a grid is no picture and no statistic
+_STARTS = re.compile(r"\s*(grid|random)\s*:\s*([0-9]{1,7})\s*(?:[x×]\s*([0-9]{1,7})\s*)?", re.IGNORECASE)
+_STARTS_EXPECTED = "grid:NxM, grid:N (1-D) or random:N, such as grid:8x8"
+
+
+@dataclass(frozen=True)
+class StartsSpec:
+    """Many starts, spread over the domain: `grid` (counts per axis, cell centres) or `random` (uniform, seeded)."""
+
+    kind: str  # "grid" or "random"
+    counts: tuple[int, ...]  # grid: points along x[, y]; random: (how many,)
+
+    @property
+    def text(self) -> str:
+        """The spec as the user would type it (echoed into the JSON)."""
+        return f"{self.kind}:{'x'.join(map(str, self.counts))}"
+
+    def points(self, domain: Sequence[tuple[float, float]], seed: int = 0):
+        """The starts as a float64 array (n, d) for a domain with d intervals; grid points are row-major in y."""
+        import numpy as np
+
+        low, high = np.asarray(domain, dtype=np.float64).T
+        if self.kind == "random":
+            return np.random.default_rng(seed).uniform(low, high, size=(self.counts[0], len(domain)))
+        counts = self.counts * len(domain) if len(self.counts) == 1 else self.counts
+        if len(counts) != len(domain):
+            raise UsageError(f"{self.text} spreads starts over {len(counts)} coordinates; this function has "
+                             f"{len(domain)} (use grid:N)", parameter="starts")
+        axes = [lo + (np.arange(n) + 0.5) * (hi - lo) / n for lo, hi, n in zip(low, high, counts)]
+        mesh = np.meshgrid(*axes, indexing="xy")
+        return np.column_stack([m.ravel() for m in mesh])
+
+
+def parse_starts(text: str) -> StartsSpec:
+    """`--starts grid:8x8`, `grid:16` (1-D, or 16x16 in 2-D) or `random:100`: at least one start, at most
+    MAX_STARTS."""
+    if not isinstance(text, str):
+        raise UsageError(f"expected {_STARTS_EXPECTED} (got {type(text).__name__})", parameter="starts")
+    if len(text) > _MAX_SHORT_TEXT:
+        raise UsageError(f"too long ({len(text)} characters); expected {_STARTS_EXPECTED}", parameter="starts")
+    match = _STARTS.fullmatch(text)
+    if not match:
+        raise UsageError(f"bad {_quote(text)}: expected {_STARTS_EXPECTED}", parameter="starts")
+    kind = match.group(1).lower()
+    counts = tuple(int(g) for g in match.groups()[1:] if g is not None)
+    if kind == "random" and len(counts) != 1:
+        raise UsageError(f"bad {_quote(text)}: random takes one count, such as random:100", parameter="starts")
+    total = math.prod(counts)
+    if min(counts) < 1 or total > MAX_STARTS:
+        raise UsageError(f"bad {_quote(text)}: from 1 to {MAX_STARTS:,} starts (got {total:,})", parameter="starts")
+    return StartsSpec(kind, counts)

@@ -18,16 +18,19 @@ the race's own step budget, and keep, in turn,
 
 The choice depends on the step budget: a run of 5 steps is tuned to get as far as it can in 5 steps, and
 picks a larger lr than a run of 300 steps, which can afford to arrive smoothly.
+
+With many starts it tunes on a deterministic, evenly spread sample of them (`tuning_sample`); it sees the race's
+gradients (noise and minibatches of the same starts), and it keeps every step only while that fits in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from optviz.engine import step_batch
+from optviz.engine import EXACT, Gradients, step_batch
 from optviz.functions import TestFunction
 from optviz.functions.base import inside_box
 from optviz.optimizers import OptimizerDef
@@ -42,15 +45,27 @@ MAX_STEP_SHARE = 0.1
 TIE_DECADES = 0.02
 # Criterion 3 without f*: candidates descending at least this share of the best descent are as good as the best.
 PROGRESS_SHARE = 0.95
-# More starts than this are tuned on an evenly spaced subsample of them (the same one every time).
-MAX_TUNING_STARTS = 64
+# At most this many starts are tuned on (spread evenly over the race's starts, the same ones every time).
+TUNING_STARTS = MAX_TUNING_STARTS = 64
+# Above this many recorded points (candidates x starts x steps) only every k-th step is kept for criterion 2.
+MAX_RECORDED_POINTS = 1 << 23
+
+
+def tuning_sample(n_starts: int) -> np.ndarray:
+    """Indices of the starts the tuner steps: all of them, or TUNING_STARTS spread evenly (first and last kept)."""
+    if n_starts <= TUNING_STARTS:
+        return np.arange(n_starts)
+    return np.unique(np.linspace(0, n_starts - 1, TUNING_STARTS).round().astype(np.int64))
+
+
+def tuning_work(n_starts: int, steps: int) -> int:
+    """Point-steps one tuning takes (for progress displays)."""
+    return len(LR_GRID) * len(tuning_sample(n_starts)) * steps
 
 
 def tuning_starts(starts: np.ndarray) -> np.ndarray:
-    """The starts the tuner steps: all of them, or MAX_TUNING_STARTS spread evenly over their order."""
-    if len(starts) <= MAX_TUNING_STARTS:
-        return starts
-    return starts[np.linspace(0, len(starts) - 1, MAX_TUNING_STARTS).round().astype(int)]
+    """The starts the tuner steps (`tuning_sample` of them)."""
+    return np.asarray(starts)[tuning_sample(len(starts))]
 
 
 def _final_log_gap(function: TestFunction, losses: np.ndarray) -> np.ndarray:
@@ -74,37 +89,45 @@ def _closest_to_goal(function: TestFunction, losses: np.ndarray, candidates: np.
 
 
 def choose_candidate(function: TestFunction, losses: np.ndarray, positions: np.ndarray,
-                     diverged_step: np.ndarray) -> int:
-    """Index of the best candidate; arrays are laid out as (steps + 1, candidates, starts[, d]), candidates in
-    increasing order of lr."""
+                     diverged_step: np.ndarray, max_step: np.ndarray | None = None) -> int:
+    """Index of the best candidate; records are laid out as (kept steps, candidates, starts[, d]), candidates in
+    increasing order of lr; `max_step` (candidates, starts) is each run's longest single step over every step
+    (from the records when not given)."""
     candidates = np.arange(losses.shape[1])
     diverged = (diverged_step >= 0).any(axis=1)
     if not diverged.all():
         candidates = candidates[~diverged[candidates]]
     left_domain = (~inside_box(positions, function.domain)).mean(axis=(0, 2))
     candidates = candidates[left_domain[candidates] == left_domain[candidates].min()]
-    step_lengths = np.linalg.norm(np.diff(positions, axis=0), axis=-1)  # (steps, candidates, starts)
     low, high = np.asarray(function.domain, dtype=np.float64).T
-    too_far = step_lengths.max(axis=(0, 2), initial=0.0) / np.linalg.norm(high - low) - MAX_STEP_SHARE
+    if max_step is None:
+        max_step = np.linalg.norm(np.diff(positions, axis=0), axis=-1).max(axis=0, initial=0.0)
+    too_far = max_step.max(axis=1) / np.linalg.norm(high - low) - MAX_STEP_SHARE
     candidates = candidates[too_far[candidates] <= max(too_far[candidates].min(), 0.0)]
     candidates = _closest_to_goal(function, losses, candidates)
     return int(candidates[(len(candidates) - 1) // 2])
 
 
 def tune_learning_rate(
-    function: TestFunction, definition: OptimizerDef, params: Mapping[str, Any], starts: np.ndarray, steps: int
+    function: TestFunction, definition: OptimizerDef, params: Mapping[str, Any], starts: np.ndarray, steps: int,
+    gradients: Gradients = EXACT, progress: Callable[[int], None] | None = None,
 ) -> float:
-    """The best lr on LR_GRID for this optimiser, function, set of starts and step budget."""
-    starts = tuning_starts(np.asarray(starts, dtype=np.float64))
-    n_starts = len(starts)
+    """The best lr on LR_GRID for this optimiser, function, set of starts (a sample of them), step budget and
+    gradients."""
+    sample = tuning_sample(len(starts))
+    n_starts = len(sample)
     lr = np.repeat(LR_GRID, n_starts)[:, None]  # candidate-major: rows c*n_starts .. (c+1)*n_starts - 1
     transform = definition.build({**params, "lr": lr})
-    positions, losses, diverged_step = step_batch(function, transform, np.tile(starts, (len(LR_GRID), 1)), steps)
+    record_every = -(-len(LR_GRID) * n_starts * (steps + 1) // MAX_RECORDED_POINTS)
+    result = step_batch(function, transform, np.tile(starts[sample], (len(LR_GRID), 1)), steps, gradients=gradients,
+                        start_indices=np.tile(sample, len(LR_GRID)), record_every=record_every,
+                        progress=progress)
     shape = (len(LR_GRID), n_starts)
     best = choose_candidate(
         function,
-        losses.reshape(steps + 1, *shape),
-        positions.reshape(steps + 1, *shape, function.dimensions),
-        diverged_step.reshape(shape),
+        result.losses.reshape(-1, *shape),
+        result.positions.reshape(-1, *shape, function.dimensions),
+        result.diverged_step.reshape(shape),
+        result.max_step.reshape(shape),
     )
     return float(LR_GRID[best])

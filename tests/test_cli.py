@@ -48,9 +48,10 @@ def test_stats_prints_the_json_contract():
     assert adam["lr_source"] == "user" and sgd["lr_source"] == "tuned"
     for run in (adam, sgd):
         assert run["source"] == "built-in" and run["schedule"] is None and run["clip"] is None
-        assert set(run) == {"label", "optimizer", "source", "params", "lr_source", "schedule", "clip", "final",
-                            "best_loss",
-                            "distance_to_minimum", "converged_step", "diverged", "diverged_step", "path_length"}
+        assert set(run) == {"label", "optimizer", "source", "params", "lr_source", "schedule", "clip", "start",
+                            "start_index", "final", "best_loss", "distance_to_minimum", "converged_step", "diverged",
+                            "diverged_step", "path_length", "evaluations"}
+        assert run["start"] == [-1.5, 2.0] and run["start_index"] == 0
         assert run["best_loss"] <= run["final"]["loss"]
         assert run["diverged"] is False and run["diverged_step"] is None
 

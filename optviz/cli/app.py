@@ -10,8 +10,8 @@ from rich.markup import escape
 from optviz.cli.console import stderr, write_stdout
 from optviz.cli.group import OneLineErrorsGroup, OptvizCommand, reports_errors
 from optviz.cli.options import (
-    ClipNormOption, ClipValueOption, DomainOption, FunctionOption, LrOption, NoTuneOption, OptimizerOption,
-    QuietOption, ScheduleOption, StartOption, StepsOption,
+    BatchSizeOption, ClipNormOption, ClipValueOption, DomainOption, FunctionOption, LrOption, NoiseOption,
+    NoTuneOption, OptimizerOption, QuietOption, ScheduleOption, SeedOption, StartOption, StartsOption, StepsOption,
     TrajectoryOption, race_keywords,
 )
 from optviz.errors import UsageError
@@ -74,16 +74,29 @@ def main_options(
 
 
 def _race(fn: str, quiet: bool, **options: Any):
-    """The one call into the API; for an expression without --domain, say which view was chosen."""
+    """The one call into the API (with a progress display while it steps); for an expression without --domain,
+    say which view was chosen."""
     from optviz import api
+    from optviz.cli.progress import step_progress
 
     keywords = race_keywords(fn=fn, **options)
-    result = api.race(**keywords)
+    with step_progress(enabled=not quiet) as progress:
+        result = api.race(**keywords, progress=progress)
     if keywords["domain"] is None and not quiet and _is_expression(fn):
         intervals = ", ".join(f"{axis} in [{low:.4g}, {high:.4g}]"
                               for axis, (low, high) in zip(result.function.coordinates, result.function.domain))
         stderr.print(escape(f"view: {intervals} (chosen around the minima found; set --domain to change it)"))
     return result
+
+
+def _write_json(result, trajectory: bool) -> None:
+    """The stats document on stdout, written in pieces (a 10^5-start document never sits in memory as text)."""
+    import sys
+
+    from optviz.stats import write_race_json
+
+    write_race_json(result, sys.stdout.write, include_trajectory=trajectory)
+    sys.stdout.flush()
 
 
 def _is_expression(fn: str) -> bool:
@@ -98,10 +111,14 @@ def stats(
     fn: FunctionOption = "rosenbrock",
     opt: OptimizerOption = None,
     start: StartOption = None,
+    starts: StartsOption = None,
+    seed: SeedOption = 0,
     steps: StepsOption = None,
     lr: LrOption = None,
     domain: DomainOption = None,
     no_tune: NoTuneOption = False,
+    noise: NoiseOption = 0.0,
+    batch_size: BatchSizeOption = None,
     trajectory: TrajectoryOption = False,
     schedule: ScheduleOption = None,
     clip_norm: ClipNormOption = None,
@@ -109,9 +126,10 @@ def stats(
     quiet: QuietOption = False,
 ) -> None:
     """Run the race and print its statistics as strict JSON on stdout. Draws nothing."""
-    result = _race(fn, quiet, opt=opt, start=start, steps=steps, lr=lr, domain=domain, no_tune=no_tune,
-                    schedule=schedule, clip_norm=clip_norm, clip_value=clip_value)
-    write_stdout(result.to_json(trajectory=trajectory))
+    result = _race(fn, quiet, opt=opt, start=start, starts=starts, seed=seed, steps=steps, lr=lr, domain=domain,
+                   no_tune=no_tune, noise=noise, batch_size=batch_size, schedule=schedule, clip_norm=clip_norm,
+                   clip_value=clip_value, record_every=1 if trajectory else None)
+    _write_json(result, trajectory)
 
 
 @app.command("list", cls=OptvizCommand, epilog=examples(*LIST_EXAMPLES))
@@ -139,10 +157,14 @@ def race(
     fn: FunctionOption = "rosenbrock",
     opt: OptimizerOption = None,
     start: StartOption = None,
+    starts: StartsOption = None,
+    seed: SeedOption = 0,
     steps: StepsOption = None,
     lr: LrOption = None,
     domain: DomainOption = None,
     no_tune: NoTuneOption = False,
+    noise: NoiseOption = 0.0,
+    batch_size: BatchSizeOption = None,
     trajectory: TrajectoryOption = False,
     schedule: ScheduleOption = None,
     clip_norm: ClipNormOption = None,
@@ -173,8 +195,9 @@ def race(
     options = {"frames": frames, "fps": fps, "hold": hold, "size": size, "theme": theme, "title": title}
     # Refuse bad render options before stepping: the default name is not known yet, but it is a GIF here too.
     validate_render_spec(render_spec(out if out is not None else "race.gif", options))
-    result = _race(fn, quiet, opt=opt, start=start, steps=steps, lr=lr, domain=domain, no_tune=no_tune,
-                    schedule=schedule, clip_norm=clip_norm, clip_value=clip_value)
+    result = _race(fn, quiet, opt=opt, start=start, starts=starts, seed=seed, steps=steps, lr=lr, domain=domain,
+                   no_tune=no_tune, noise=noise, batch_size=batch_size, schedule=schedule, clip_norm=clip_norm,
+                   clip_value=clip_value)
     spec = render_spec(out if out is not None else f"{result.function.output_stem}-race.gif", options)
 
     from optviz.cli.progress import frame_progress
@@ -183,7 +206,7 @@ def race(
     with frame_progress(enabled=not quiet) as on_frame:
         written = render_race(result, spec, progress=on_frame)
     if json:
-        write_stdout(result.to_json(trajectory=trajectory))
+        _write_json(result, trajectory)
     if not quiet:
         stderr.print(f"wrote [bold]{escape(str(written))}[/] ({_human_size(written.stat().st_size)})")
 

@@ -41,8 +41,16 @@ ClipValueOption = Annotated[
                                       "torch.nn.utils.clip_grad_value_ (e.g. --clip-value 0.5). Off unless given.",
                  metavar="V"),
 ]
-StartOption = Annotated[str | None, typer.Option(
-    "--start", help="Start point X,Y (X alone for a function of x), e.g. --start=-1.5,2 (default: the function's).")]
+StartOption = Annotated[list[str] | None, typer.Option(
+    "--start", help="Start point X,Y (X alone for a function of x), e.g. --start=-1.5,2; repeat for several starts "
+                    "(default: the function's).")]
+StartsOption = Annotated[str | None, typer.Option(
+    "--starts", help="Many starts over the domain: grid:NxM (grid:N in 1-D) or random:N (drawn from --seed).")]
+SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Seed of random starts, noise and minibatches.")]
+NoiseOption = Annotated[float, typer.Option(
+    "--noise", min=0.0, help="Standard deviation of Gaussian noise added to every gradient component.")]
+BatchSizeOption = Annotated[int | None, typer.Option(
+    "--batch-size", min=1, help="Minibatch size, for functions over a dataset (default: the full batch).")]
 StepsOption = Annotated[int | None, typer.Option(
     "--steps", min=1, max=MAX_STEPS, help="Steps per optimiser (default: the function's).")]
 LrOption = Annotated[float | None, typer.Option(
@@ -57,13 +65,13 @@ TrajectoryOption = Annotated[bool, typer.Option(
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no notes on stderr.")]
 
 
-def race_keywords(*, opt: list[str] | None, start: str | None, domain: str | None, no_tune: bool,
+def race_keywords(*, opt: list[str] | None, start: list[str] | None, domain: str | None, no_tune: bool,
                   **same_name: Any) -> dict[str, Any]:
     """`optviz.api.race` keywords from the command line: parse the options given as text, rename `--opt` and
     `--no-tune`, and pass every other option (fn, steps, lr, ...) on under its own name."""
     return {
         "optimizers": opt,
-        "start": parse_start(start) if start is not None else None,
+        "start": [parse_start(text) for text in start] if start else None,
         "domain": parse_domain(domain) if domain is not None else None,
         "tune": not no_tune,
         **same_name,

@@ -100,6 +100,9 @@ class TestFunction:
     dataset: Dataset | None = None  # set when f is a mean over data points (minibatch gradients possible)
     title: str = ""  # the picture's default title, when the name and formula do not make it (user expressions)
     file_stem: str = ""  # a safe stem for default output names, when the name is not one (user expressions)
+    # optional fused formula, value_and_grad(*coords) -> (f, (df/dx[, df/dy])): one call sharing subexpressions,
+    # which the engine uses at every step; without it the engine calls value and grad
+    value_and_grad: Callable[..., tuple[Array, tuple[Array, ...]]] | None = None
 
     def __post_init__(self) -> None:
         if len(self.domain) not in (1, 2) or len(self.default_start) != len(self.domain):
@@ -131,18 +134,39 @@ class TestFunction:
 
     def _coords(self, points: Array) -> list[Array]:
         points = np.asarray(points, dtype=np.float64)
-        if points.shape[-1] != self.dimensions:
-            raise ValueError(f"{self.name} takes points with {self.dimensions} coordinates, got shape {points.shape}")
-        return [points[..., axis] for axis in range(self.dimensions)]
+        dimensions = len(self.domain)
+        if points.shape[-1] != dimensions:
+            raise ValueError(f"{self.name} takes points with {dimensions} coordinates, got shape {points.shape}")
+        return [points[..., axis] for axis in range(dimensions)]
 
     def value_at(self, points: Array) -> Array:
         """f at a batch of points of shape (..., d), returned with shape (...)."""
         points = np.asarray(points, dtype=np.float64)
-        return np.broadcast_to(self.value(*self._coords(points)), points.shape[:-1])
+        value = self.value(*self._coords(points))
+        shape = points.shape[:-1]
+        return value if isinstance(value, np.ndarray) and value.shape == shape else np.broadcast_to(value, shape)
 
     def gradient_at(self, points: Array) -> Array:
         """Gradient at a batch of points of shape (..., d), returned with the same shape."""
-        return np.stack(np.broadcast_arrays(*self.grad(*self._coords(points))), axis=-1)
+        points = np.asarray(points, dtype=np.float64)
+        out = np.empty(points.shape)
+        for axis, part in enumerate(self.grad(*self._coords(points))):
+            out[..., axis] = part  # broadcasts a part that is constant or depends on fewer coordinates
+        return out
+
+    def value_and_gradient_at(self, points: Array) -> tuple[Array, Array]:
+        """(value_at(points), gradient_at(points)) in one call, through the fused formula where there is one."""
+        if self.value_and_grad is None:
+            return self.value_at(points), self.gradient_at(points)
+        points = np.asarray(points, dtype=np.float64)
+        value, parts = self.value_and_grad(*self._coords(points))
+        shape = points.shape[:-1]
+        if not (isinstance(value, np.ndarray) and value.shape == shape):
+            value = np.broadcast_to(value, shape)
+        grad = np.empty(points.shape)
+        for axis, part in enumerate(parts):
+            grad[..., axis] = part
+        return value, grad
 
     def hessian_at(self, points: Array) -> Array:
         """Hessian at a batch of points (..., d), returned as (..., d, d)."""

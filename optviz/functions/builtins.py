@@ -36,6 +36,12 @@ def _rosenbrock_grad(x, y):
 
 
 @elementwise
+def _rosenbrock_value_and_grad(x, y):
+    a, b = 1 - x, y - x * x
+    return a * a + 100 * (b * b), (-2 * a - 400 * x * b, 200 * b)
+
+
+@elementwise
 def _rosenbrock_hessian(x, y):
     return 2 - 400 * y + 1200 * x * x, -400 * x, np.full(np.shape(y), 200.0)
 
@@ -46,6 +52,7 @@ ROSENBROCK = TestFunction(
     value=_rosenbrock_value,
     grad=_rosenbrock_grad,
     hessian=_rosenbrock_hessian,
+    value_and_grad=_rosenbrock_value_and_grad,
     domain=((-2.0, 2.0), (-1.0, 3.0)),
     optimum=literature(((1.0, 1.0),), 0.0),
     default_start=(-1.5, 2.0),

@@ -21,6 +21,8 @@ def elementwise(formula: Formula) -> Formula:
 
     @functools.wraps(formula)
     def on_broadcast_floats(x, y):
+        if type(x) is type(y) is np.ndarray and x.shape == y.shape and x.dtype == y.dtype == np.float64:
+            return formula(x, y)  # already what the formula takes (the engine's case); saves ~3 µs a call
         x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
         return formula(x, y)
 

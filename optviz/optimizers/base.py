@@ -30,6 +30,10 @@ Check = Callable[[Any], str | None]
 
 
 class Transform(NamedTuple):
+    """`needs` says what the engine must pass `update` beyond (grad, state, params): "value" adds
+    `oracle=oracle(points (n, d), rows (n,)) -> (values (n,), grads (n, d))` for extra evaluations (a line search),
+    "hessian" adds `hessian=` (B, d, d) at params."""
+
     init: Callable[[Array], Any]
     update: Callable[..., tuple[Array, Any]]  # update(grad, state, params, **what `needs` names beyond gradient)
     needs: frozenset[str] = frozenset({"gradient"})
