@@ -9,7 +9,8 @@ from optviz import stats
 from optviz.engine import Gradients, Trajectories
 from optviz.functions import FUNCTIONS
 from optviz.racing import Race, Run, run_race
-from optviz.specs import parse_optimizer_list, resolve_optimizers
+from optviz.racing import resolve_runs
+from optviz.specs import parse_optimizer_list
 
 HIMMELBLAU = FUNCTIONS.get("himmelblau")
 
@@ -97,7 +98,7 @@ def test_a_streamed_iterator_becomes_a_list():
 
 
 def test_a_single_start_still_has_one_run_per_optimizer():
-    specs = resolve_optimizers(parse_optimizer_list(["adam(lr=0.1),sgd(lr=0.01)"]))
+    specs = resolve_runs(parse_optimizer_list(["adam(lr=0.1),sgd(lr=0.01)"]))
     race = run_race(HIMMELBLAU, specs, [HIMMELBLAU.default_start], 60)
     document = stats.race_document(race)
     assert len(document["runs"]) == 2 and document["start"] == list(HIMMELBLAU.default_start)
@@ -107,7 +108,7 @@ def test_a_single_start_still_has_one_run_per_optimizer():
 
 
 def test_lean_and_full_records_give_the_same_document():
-    specs = resolve_optimizers(parse_optimizer_list(["adam(lr=0.05),momentum(lr=0.01)"]))
+    specs = resolve_runs(parse_optimizer_list(["adam(lr=0.05),momentum(lr=0.01)"]))
     starts = np.random.default_rng(0).uniform(-5, 5, size=(6, 2))
     gradients = Gradients(noise=0.2, seed=1)
     full = run_race(HIMMELBLAU, specs, starts, 120, gradients=gradients)
@@ -121,7 +122,7 @@ def test_lean_and_full_records_give_the_same_document():
 @pytest.mark.parametrize("function", ["saddle", "rosenbrock"])
 def test_fast_run_texts_match_the_generic_layout_with_nulls(function):
     fn = FUNCTIONS.get(function)
-    specs = resolve_optimizers(parse_optimizer_list(["sgd(lr=0.9),adam(lr=0.01)"]))
+    specs = resolve_runs(parse_optimizer_list(["sgd(lr=0.9),adam(lr=0.01)"]))
     starts = np.array([fn.default_start, [np.nan, 0.0]])
     race = run_race(fn, specs, starts, 40)
     parts = []
