@@ -51,6 +51,7 @@ VIEW_PAD = 0.05  # the view grows by this share of the domain to show a start ou
 TICKS = [1, 2, 2.5, 5, 10]
 SHRINKS = (1.0, 0.9, 0.8, 0.7, 0.6)
 LOSS_PANEL_MIN_EM = 15.0  # below this many em of plot height, the loss panel is left out
+SIDE_BY_SIDE_ASPECT = 1.25  # pictures at least this much wider than tall put the panels side by side
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,13 @@ class CurveLayout:
 
 def curve_layout(width: float, height: float, em: float, title_height: float,
                  legend_size: tuple[float, float]) -> CurveLayout:
-    """Place the panels; pure arithmetic. Side by side when the picture is wider than tall (curve and loss panel
-    in a column left, the chart in the middle, the legend right), else stacked (curve, chart, loss, legend)."""
+    """Place the panels; pure arithmetic. Side by side when the picture is wide (curve and loss panel in a column
+    left, the chart in the middle, the legend right), else stacked (curve, chart, loss, legend across the bottom)."""
     outer = 0.8 * em
     top = height - outer - title_height - 0.9 * em
     tick_w, tick_h = 3.8 * em, 2.8 * em  # tick labels and an axis label, left of and under a panel
     legend_w, legend_h = legend_size
-    if width >= height:
+    if side_by_side(width, height):
         left, bottom = outer + tick_w, outer + tick_h
         column = 0.36 * (width - legend_w)
         chart_left = left + column + tick_w + 0.6 * em
@@ -98,6 +99,10 @@ def curve_layout(width: float, height: float, em: float, title_height: float,
         at -= panel_h + gap
     loss = rects[2] if len(rects) == 3 else None
     return CurveLayout(rects[0], rects[1], loss, (outer, outer + legend_h))
+
+
+def side_by_side(width: float, height: float) -> bool:
+    return width >= SIDE_BY_SIDE_ASPECT * height
 
 
 def view_interval(domain: tuple[float, float], starts: np.ndarray) -> tuple[float, float]:
@@ -195,7 +200,7 @@ class CurveScene:
         self._counter = StepCounter(counter_text, race.steps)
         room = width - 2.4 * em - counter_text.get_window_extent(renderer).width
         title_text = self._fit_title(title, room, renderer)
-        self._legend = self._fit_legend(width - 1.6 * em if height > width else 0.24 * width, renderer)
+        self._legend = self._fit_legend(0.24 * width if side_by_side(width, height) else width - 1.6 * em, renderer)
         box = self._legend.get_window_extent(renderer)
         lay = curve_layout(width, height, em, title_text.get_window_extent(renderer).height, (box.width, box.height))
         self._legend.set_bbox_to_anchor((lay.legend_at[0] / width, lay.legend_at[1] / height))
@@ -262,7 +267,7 @@ class CurveScene:
                           marker="o", markersize=0.8 * HEAD_PT, markerfacecolor=_colour(theme, r),
                           markeredgecolor=theme.halo) for r in range(len(race.runs))]
         labels = legend_labels(race, race.steps)
-        columns = (1,) if self._size[0] >= self._size[1] else (1, 2, 3)
+        columns = (1,) if side_by_side(*self._size) else (1, 2, 3)
         legend = None
         for ncols in columns:
             for shrink in SHRINKS:
