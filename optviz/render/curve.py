@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 CURVE_SAMPLES = 1200  # points along f(x): smooth at 4K, and one vectorised evaluation
 TRAIL_DOTS = 8  # the fading trail behind each ball: this many earlier positions, ...
 TRAIL_SPAN = 0.06  # ... spread over this share of the race (at least one step apart)
+CURVE_HEADROOM = 0.35  # the curve panel shows this share of the balls' height range above the highest ball
 VIEW_PAD = 0.05  # the view grows by this share of the domain to show a start outside it
 TICKS = [1, 2, 2.5, 5, 10]
 SHRINKS = (1.0, 0.9, 0.8, 0.7, 0.6)
@@ -296,9 +297,7 @@ class CurveScene:
         ax.plot(x, f, color=theme.halo, linewidth=2.6 + 2 * HALO_PT, zorder=2)
         ax.plot(x, f, color=theme.text, linewidth=2.0, zorder=2.1)
         ax.set_xlim(low, high)
-        shown = f[np.isfinite(f)]
-        if shown.size:
-            ax.set_ylim(*padded(float(shown.min()), float(shown.max()), 0.08))
+        ax.set_ylim(*self._curve_ylim(f))
         for point in function.minima:
             with np.errstate(all="ignore"):
                 value = float(function.value_at(np.array(point)))
@@ -312,6 +311,19 @@ class CurveScene:
                 markeredgecolor=theme.start_edge, markeredgewidth=1.4, zorder=3)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=TICKS))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=TICKS))
+
+    def _curve_ylim(self, f: np.ndarray) -> tuple[float, float]:
+        """From the curve's lowest value to a little above the highest any ball reaches (or the curve's top, if
+        lower): a steep wall far from the race does not flatten the part the balls roll on."""
+        shown = f[np.isfinite(f)]
+        if not shown.size:
+            return 0.0, 1.0
+        low, high = float(shown.min()), float(shown.max())
+        visited = self._fx[np.isfinite(self._fx)]
+        if visited.size:
+            reached = float(visited.max())
+            high = min(high, reached + CURVE_HEADROOM * (reached - low))
+        return padded(low, high, 0.08)
 
     def _draw_chart(self, ax: Axes) -> None:
         """The article's chart: x against step; the minimisers as dashed lines."""
