@@ -90,7 +90,7 @@ def test_still_is_the_last_frame(scenes, tmp_path):
 def test_the_chart_is_x_against_step_one_line_per_optimiser(scenes, seed):
     scene = scenes()
     scene.render(STEPS)
-    chart = next(ax for ax in scene.figure.axes if (ax.get_xlabel(), ax.get_ylabel()) == ("step", "x"))
+    chart = chart_axes(scene)
     segments = chart.collections[0].get_segments()
     assert len(segments) == len(seed.runs)
     for r, segment in enumerate(segments):
@@ -170,3 +170,18 @@ def test_every_format_writes(seed, tmp_path, fmt):
     out = render_race(seed, RenderSpec(tmp_path / f"seed.{fmt}", frames=9, size=(320, 240), hold=0.0))
     check_file(out, fmt)
     assert [path.name for path in tmp_path.iterdir()] == [f"seed.{fmt}"]
+
+
+def chart_axes(scene):
+    return next(ax for ax in scene.figure.axes if (ax.get_xlabel(), ax.get_ylabel()) == ("step", "x"))
+
+
+def test_a_lowest_value_on_the_edge_gets_no_star_and_no_line(scenes):
+    """x³ is lowest at the view's left edge: no minimum to mark; x² has one, marked on the curve and the chart."""
+    assert len(chart_axes(scenes()).lines) == 1
+    cubic = api.race("x**3", ["gd"], start=1, lr=0.1, steps=20)
+    assert cubic.function.f_min is None and cubic.function.minima
+    with CurveScene(cubic, size=(640, 480)) as scene:
+        assert chart_axes(scene).lines == []
+        curve = next(ax for ax in scene.figure.axes if ax.get_ylabel() == "f(x)" and ax.get_xlabel() == "x")
+        assert all(line.get_marker() != "*" for line in curve.lines)

@@ -298,7 +298,7 @@ class CurveScene:
         ax.plot(x, f, color=theme.text, linewidth=2.0, zorder=2.1)
         ax.set_xlim(low, high)
         ax.set_ylim(*self._curve_ylim(f))
-        for point in function.minima:
+        for point in _interior_minima(function):
             with np.errstate(all="ignore"):
                 value = float(function.value_at(np.array(point)))
             ax.plot([point[0]], [value], linestyle="none", marker="*", markersize=1.9 * START_PT,
@@ -331,7 +331,7 @@ class CurveScene:
         _style(ax, theme, "step", "x")
         low, high = self._view
         shown = self._x[np.isfinite(self._x) & (self._x >= low) & (self._x <= high)]
-        minima = [p[0] for p in race.function.minima if low <= p[0] <= high]
+        minima = [p[0] for p in _interior_minima(race.function) if low <= p[0] <= high]
         values = np.concatenate([shown, minima]) if shown.size or minima else np.array([low, high])
         ax.set_ylim(*padded(float(values.min()), float(values.max())))
         ax.set_xlim(0, max(race.steps, 1))
@@ -432,6 +432,12 @@ class CurveScene:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _interior_minima(function) -> tuple:
+    """The minimisers worth a star and a line: none when the lowest value found lies on the domain's edge (f may
+    fall without bound beyond the view, so it is no minimum)."""
+    return function.minima if function.f_min is not None else ()
 
 
 def _segments(steps: np.ndarray, values: np.ndarray, step: int) -> list[np.ndarray]:
