@@ -182,6 +182,6 @@ def test_a_lowest_value_on_the_edge_gets_no_star_and_no_line(scenes):
     cubic = api.race("x**3", ["gd"], start=1, lr=0.1, steps=20)
     assert cubic.function.f_min is None and cubic.function.minima
     with CurveScene(cubic, size=(640, 480)) as scene:
-        assert chart_axes(scene).lines == []
+        assert len(chart_axes(scene).lines) == 0
         curve = next(ax for ax in scene.figure.axes if ax.get_ylabel() == "f(x)" and ax.get_xlabel() == "x")
         assert all(line.get_marker() != "*" for line in curve.lines)
