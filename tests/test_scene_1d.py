@@ -185,3 +185,14 @@ def test_a_lowest_value_on_the_edge_gets_no_star_and_no_line(scenes):
         assert len(chart_axes(scene).lines) == 0
         curve = next(ax for ax in scene.figure.axes if ax.get_ylabel() == "f(x)" and ax.get_xlabel() == "x")
         assert all(line.get_marker() != "*" for line in curve.lines)
+
+
+def test_a_long_title_is_cut_to_fit_beside_the_step_counter():
+    long = api.race(" + ".join(f"sin({k}*x)/{k}" for k in range(1, 12)) + " + x**2", ["gd"], start=1, lr=0.01,
+                    steps=5)
+    with CurveScene(long, size=(320, 240)) as scene:
+        renderer = scene.figure.canvas.get_renderer()
+        title, counter = (next(t for t in scene.figure.texts if t.get_text().startswith(prefix))
+                          for prefix in ("f(x) = ", "step"))
+        assert title.get_text().endswith("…")
+        assert title.get_window_extent(renderer).x1 < counter.get_window_extent(renderer).x0

@@ -6,8 +6,8 @@
     │ f − f* against step│ (one line per optimiser)│         │
     └────────────────────────────────────────────────────────┘
 
-Portrait pictures stack the curve, the chart and the loss panel, with the legend across the bottom; pictures too
-short for three panels leave the loss panel out. The same protocol as the 2-D `RaceScene`: the static part (the
+Portrait and square pictures stack the curve, the chart and the loss panel, with the legend across the bottom;
+banners too short for a third panel leave the loss panel out. The same protocol as the 2-D `RaceScene`: the static part (the
 curve, axes, title, legend) is drawn once and cached as pixels; `render(step)` restores them and draws only the
 moving artists (balls and their fading trails, the chart's lines, the loss curves), then pastes the step counter.
 `save_still(path, step)` draws the same picture through `savefig`, so the still of the last step reads as the
@@ -24,9 +24,10 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator
 
 from optviz.errors import UsageError
 from optviz.render.labels import default_title, legend_labels
@@ -110,8 +111,10 @@ def view_interval(domain: tuple[float, float], starts: np.ndarray) -> tuple[floa
     """The function's domain, grown to show every start point."""
     low, high = domain
     span = high - low
-    low = min(low, float(starts.min()) - VIEW_PAD * span) if starts.min() < low else low
-    high = max(high, float(starts.max()) + VIEW_PAD * span) if starts.max() > high else high
+    if starts.min() < low:
+        low = float(starts.min()) - VIEW_PAD * span
+    if starts.max() > high:
+        high = float(starts.max()) + VIEW_PAD * span
     return float(low), float(high)
 
 
@@ -135,7 +138,8 @@ def _linestyle(theme: Theme, run: int) -> str:
     return "-" if run < len(theme.palette) else "--"
 
 
-def _style(ax: Axes, theme: Theme, xlabel: str, ylabel: str, *, grid: bool = True) -> None:
+def _style(ax: Axes, theme: Theme, xlabel: str, ylabel: str) -> None:
+    """Theme colours on a panel's face, spines, ticks and labels, and a light grid behind its data."""
     ax.set_facecolor(theme.background)
     for spine in ax.spines.values():
         spine.set_edgecolor(theme.muted)
@@ -144,9 +148,8 @@ def _style(ax: Axes, theme: Theme, xlabel: str, ylabel: str, *, grid: bool = Tru
     ax.yaxis.get_offset_text().set_color(theme.muted)
     ax.set_xlabel(xlabel, color=theme.text, fontsize=LABEL_PT)
     ax.set_ylabel(ylabel, color=theme.text, fontsize=LABEL_PT)
-    if grid:
-        ax.grid(True, color=theme.grid, linewidth=0.6)
-        ax.set_axisbelow(True)
+    ax.grid(True, color=theme.grid, linewidth=0.6)
+    ax.set_axisbelow(True)
 
 
 class CurveScene:
@@ -224,7 +227,7 @@ class CurveScene:
                                             clip_on=False)
         self._balls = curve_ax.scatter(np.zeros(runs * starts), np.zeros(runs * starts), s=HEAD_PT**2, c=colours,
                                        edgecolors=theme.halo, linewidths=1.3, zorder=5)
-        rgba = matplotlib.colors.to_rgba_array(colours)
+        rgba = to_rgba_array(colours)
         fade = np.linspace(0.55, 0.1, TRAIL_DOTS)
         self._trail_colours = np.repeat(rgba, TRAIL_DOTS, axis=0)
         self._trail_colours[:, 3] = np.tile(fade, runs * starts)
@@ -348,7 +351,7 @@ class CurveScene:
         ax.set_ylim(*scale.ylim)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=TICKS, integer=True))
         if scale.log:
-            ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(numticks=4))
+            ax.yaxis.set_major_locator(LogLocator(numticks=4))
         else:
             ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=TICKS))
 
