@@ -196,3 +196,30 @@ def test_a_long_title_is_cut_to_fit_beside_the_step_counter():
                           for prefix in ("f(x) = ", "step"))
         assert title.get_text().endswith("…")
         assert title.get_window_extent(renderer).x1 < counter.get_window_extent(renderer).x0
+
+
+@pytest.fixture(scope="module")
+def two_starts():
+    from optviz.racing import run_race
+
+    function = api.resolve_function("x**2")
+    return run_race(function, api.resolve_specs(["gd", "adam"], 0.1), [[3.0], [-2.0]], 30)
+
+
+def test_several_starts_draw_a_line_each_and_the_page_lists_them(two_starts, tmp_path):
+    from optviz.render.html import race_page, results_table
+
+    with CurveScene(two_starts, size=(640, 480)) as scene:
+        first, last = scene.render(0), scene.render(30)
+        assert not np.array_equal(first, last)
+        assert len(chart_axes(scene).collections[0].get_segments()) == 4  # 2 runs x 2 starts
+    table = results_table(race_page(two_starts, "dark", None)["rows"])
+    assert "(3)" in table and "(-2)" in table
+    check_file(render_race(two_starts, RenderSpec(tmp_path / "two.html", frames=9, size=(320, 240))), "html")
+
+
+@pytest.mark.parametrize("fmt", ["gif", "png", "svg"])
+def test_the_same_race_gives_the_same_bytes(seed, tmp_path, fmt):
+    first, second = (render_race(seed, RenderSpec(tmp_path / f"{name}.{fmt}", frames=9, size=(320, 240)))
+                     for name in ("first", "second"))
+    assert first.read_bytes() == second.read_bytes()
