@@ -53,6 +53,7 @@ VIEW_PAD = 0.05  # the view grows by this share of the domain to show a start ou
 TICKS = [1, 2, 2.5, 5, 10]
 SHRINKS = (1.0, 0.9, 0.8, 0.7, 0.6)
 LOSS_PANEL_MIN_EM = 15.0  # below this many em of plot height, the loss panel is left out
+LEGEND_COLUMNS = 3  # a stacked picture's legend: at most this many columns (and rows, while that suffices)
 SIDE_BY_SIDE_ASPECT = 1.25  # pictures at least this much wider than tall put the panels side by side
 
 
@@ -265,28 +266,26 @@ class CurveScene:
         return text
 
     def _fit_legend(self, room: float, renderer):
-        """The legend with every run's final label, in as few columns and as large as fits `room` px across."""
+        """The legend with every run's final label, as large as fits `room` px across: one column beside the
+        panels, or across the bottom of a stacked picture in up to three columns of at most three rows."""
         theme, race = self._theme, self._race
         handles = [Line2D([], [], color=_colour(theme, r), linestyle=_linestyle(theme, r), linewidth=TRAIL_PT,
                           marker="o", markersize=0.8 * HEAD_PT, markerfacecolor=_colour(theme, r),
                           markeredgecolor=theme.halo) for r in range(len(race.runs))]
         labels = legend_labels(race, race.steps)
-        columns = (1,) if side_by_side(*self._size) else (1, 2, 3)
+        columns = 1 if side_by_side(*self._size) else min(LEGEND_COLUMNS, -(-len(labels) // LEGEND_COLUMNS))
         legend = None
-        for ncols in columns:
-            for shrink in SHRINKS:
-                if legend is not None:
-                    legend.remove()
-                legend = self._figure.legend(handles, labels, loc="upper left", ncols=ncols,
-                                             fontsize=LEGEND_PT * shrink, bbox_to_anchor=(0, 1), borderaxespad=0.0,
-                                             frameon=True, fancybox=False, framealpha=1.0,
-                                             facecolor=theme.background, edgecolor=theme.grid,
-                                             labelcolor=theme.text, handlelength=2.0)
-                for text in legend.texts:
-                    text.set_parse_math(False)
-                if legend.get_window_extent(renderer).width <= room and (ncols == columns[-1] or
-                                                                        len(labels) <= 3 * ncols):
-                    return legend
+        for shrink in SHRINKS:
+            if legend is not None:
+                legend.remove()
+            legend = self._figure.legend(handles, labels, loc="upper left", ncols=columns,
+                                         fontsize=LEGEND_PT * shrink, bbox_to_anchor=(0, 1), borderaxespad=0.0,
+                                         frameon=True, fancybox=False, framealpha=1.0, facecolor=theme.background,
+                                         edgecolor=theme.grid, labelcolor=theme.text, handlelength=2.0)
+            for text in legend.texts:
+                text.set_parse_math(False)
+            if legend.get_window_extent(renderer).width <= room:
+                break
         return legend
 
     def _draw_curve(self, ax: Axes) -> None:
