@@ -30,6 +30,11 @@ DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
 MAX_STEPS = 100_000
 # A start farther than this many domain widths outside the domain is refused: the picture cannot show the race.
 MAX_START_DOMAIN_WIDTHS = 10.0
+# Starts and view bounds stay within +-MAX_COORDINATE: beyond it a step of any sensible lr is lost in float64
+# rounding and the picture's arithmetic overflows. A view narrower than MIN_RELATIVE_WIDTH of its magnitude (or
+# than that absolutely, near 0) has no distinct grid points to draw.
+MAX_COORDINATE = 1e12
+MIN_RELATIVE_WIDTH = 1e-9
 
 
 def resolve_function(fn: str | TestFunction, *, domain: Box | None = None, start: Point | None = None,
@@ -140,13 +145,36 @@ def race(
     tune: without an lr, search one per optimiser (lr_source "tuned"); False uses torch's default.
     domain: the view, ((xmin, xmax), (ymin, ymax)) or (xmin, xmax, ymin, ymax); (xmin, xmax) in 1-D.
     """
+    specs = resolve_specs(optimizers, lr)  # the cheap refusals first: a user function's minima search takes time
     box = _as_box(domain)
-    start_point = None if start is None else tuple(float(c) for c in np.atleast_1d(np.asarray(start, dtype=float)))
+    start_point = None if start is None else _as_point(start)
     function = resolve_function(fn, domain=box, start=start_point, steps=None)
-    specs = resolve_specs(optimizers, lr)
     step_count = _check_steps(steps, function)
     point = check_start(function, start_point if start_point is not None else function.default_start)
     return run_race(function, specs, [point], step_count, tune=bool(tune))
+
+
+def _as_point(start: Any) -> Point:
+    if isinstance(start, str):
+        from optviz.specs import parse_start
+
+        return _check_magnitude(parse_start(start))
+    try:
+        flat = np.atleast_1d(np.asarray(start, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise UsageError(f"expected numbers such as (1.5, -2), or (3,) in 1-D (got {start!r:.60})",
+                         parameter="start") from None
+    if flat.ndim != 1:
+        raise UsageError(f"expected one point such as (1.5, -2) (got an array of shape {flat.shape})",
+                         parameter="start")
+    return _check_magnitude(tuple(float(c) for c in flat))
+
+
+def _check_magnitude(point: Point) -> Point:
+    if not all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for c in point):
+        raise UsageError(f"{','.join(f'{c:g}' for c in point)} is out of range: each coordinate must be finite and "
+                         f"within +-{MAX_COORDINATE:g}", parameter="start")
+    return point
 
 
 def _as_box(domain: Box | Sequence[float] | None) -> Box | None:
@@ -158,6 +186,12 @@ def _as_box(domain: Box | Sequence[float] | None) -> Box | None:
     box = tuple((float(flat[i]), float(flat[i + 1])) for i in range(0, flat.size, 2))
     if any(not low < high for low, high in box):
         raise UsageError("each interval's low end must come first and differ from its high end", parameter="domain")
+    if np.max(np.abs(flat)) > MAX_COORDINATE:
+        raise UsageError(f"{_domain_text(box)} reaches beyond +-{MAX_COORDINATE:g}; use a view within it",
+                         parameter="domain")
+    for low, high in box:
+        if high - low < MIN_RELATIVE_WIDTH * max(1.0, abs(low), abs(high)):
+            raise UsageError(f"the interval [{low:g}, {high:g}] is too narrow to draw; widen it", parameter="domain")
     return box
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,11 @@ def render_spec(path: str | Path, options: Mapping[str, Any]):
     if unknown:
         raise UsageError(f"unknown render option '{unknown[0]}' (valid: {', '.join(sorted(known))})",
                          parameter=unknown[0])
+    if not str(path).strip():
+        raise UsageError("is empty: give a file name such as race.gif", parameter="out")
+    if str(path).endswith(("/", os.sep)):
+        raise UsageError(f"'{path}' names a folder: give a file name such as '{Path(path) / 'race.gif'}'",
+                         parameter="out")
     values = dict(options)
     if isinstance(values.get("size"), str):
         values["size"] = parse_size(values["size"])

@@ -14,10 +14,12 @@ types is ever evaluated, and every error names the item, what was expected and t
     item   := NAME [ "(" [ kwarg ("," kwarg)* [","] ] ")" ]
     kwarg  := NAME "=" value
     value  := NUMBER | true | false | none | "(" [ value ("," value)* [","] ] ")"
+            | "[" [ value ("," value)* [","] ] "]"
     NAME   := [A-Za-z_][A-Za-z0-9_-]*
     NUMBER := Python's decimal int/float literals with an optional sign: 1, -1, +2, .5, 1e-3, 1_000
 
-true/false/none are read in any case (True, FALSE, None). As in Python, `(x)` is just x and `(x,)` is a 1-tuple.
+true/false/none are read in any case (True, FALSE, None). As in Python, `(x)` is just x and `(x,)` is a 1-tuple;
+a bracketed list is a tuple too (`betas=[0.9, 0.99]` is `betas=(0.9, 0.99)`, `[x]` is `(x,)`).
 Keywords are folded like registry names (`Weight-Decay` -> `weight_decay`). Numbers must be finite (1e999 is refused).
 Integers stay `int` in an OptimizerCall; the registry's checks turn them into floats.
 
@@ -53,6 +55,8 @@ TORCH_SWITCHES = frozenset({"foreach", "fused", "capturable", "differentiable"})
 _DIGITS = r"[0-9](?:_?[0-9])*"
 _NUMBER = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_OPENING = {"(": ")", "[": "]"}
+_CLOSING = {")": "(", "]": "["}
 _WORDS: dict[str, Value] = {"true": True, "false": False, "none": None}
 _NOT_FINITE = frozenset({"inf", "infinity", "nan"})
 
@@ -120,20 +124,21 @@ def _parse_text(text: str) -> list[OptimizerCall]:
 def _split_items(text: str) -> list[str]:
     """Split on commas outside parentheses; refuse empty items and unbalanced parentheses."""
     items: list[str] = []
-    open_columns: list[int] = []
+    open_columns: list[tuple[str, int]] = []  # (opening bracket, its column)
     start = 0
     for index, char in enumerate(text):
-        if char == "(":
-            open_columns.append(index + 1)
-        elif char == ")":
-            if not open_columns:
-                raise UsageError(f"bad --opt {_quote(text)}: unmatched ')' at column {index + 1}")
+        if char in _OPENING:
+            open_columns.append((char, index + 1))
+        elif char in _CLOSING:
+            if not open_columns or _CLOSING[char] != open_columns[-1][0]:
+                raise UsageError(f"bad --opt {_quote(text)}: unmatched '{char}' at column {index + 1}")
             open_columns.pop()
         elif char == "," and not open_columns:
             items.append(_non_empty_item(text, start, index))
             start = index + 1
     if open_columns:
-        raise UsageError(f"bad --opt {_quote(text)}: '(' at column {open_columns[-1]} is never closed")
+        bracket, column = open_columns[-1]
+        raise UsageError(f"bad --opt {_quote(text)}: '{bracket}' at column {column} is never closed")
     items.append(_non_empty_item(text, start, len(text)))
     return items
 
@@ -153,7 +158,7 @@ def _non_empty_item(text: str, start: int, end: int) -> str:
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "name", "number", "end", or the punctuation itself: "(", ")", ",", "="
+    kind: str  # "name", "number", "end", or the punctuation itself: "(", ")", "[", "]", ",", "="
     text: str
     column: int  # 1-based, within the item
     value: Value = None  # numbers only
@@ -177,7 +182,7 @@ class _ItemParser:
         if at == len(text):
             self.position = at
             return _Token("end", "", column)
-        if text[at] in "(),=":
+        if text[at] in "()[],=":
             self.position = at + 1
             return _Token(text[at], text[at], column)
         if match := _NAME.match(text, at):
@@ -233,7 +238,7 @@ class _ItemParser:
         while self.token.kind != ")":
             key_token = self.token
             is_word = key_token.kind == "name" and key_token.text.lower() in _WORDS
-            if key_token.kind in ("number", "(") or is_word:
+            if key_token.kind in ("number", "(", "[") or is_word:
                 self._fail(f"arguments must be keyword=value, e.g. {_shorten(name)}(lr=0.1)", key_token.column)
             if key_token.kind != "name":
                 self._unexpected("a keyword such as lr=0.1")
@@ -249,12 +254,12 @@ class _ItemParser:
         self._advance()
         return kwargs
 
-    def _after_element(self, what: str) -> None:
-        """After a keyword's value or a tuple entry: a comma (maybe then the closing ')'), or the ')'."""
+    def _after_element(self, what: str, closing: str = ")") -> None:
+        """After a keyword's value or a tuple entry: a comma (maybe then the closing bracket), or that bracket."""
         if self.token.kind == ",":
             self._advance()
-        elif self.token.kind != ")":
-            self._unexpected(f"',' or ')' after {what}")
+        elif self.token.kind != closing:
+            self._unexpected(f"',' or '{closing}' after {what}")
 
     def _value(self, key: str, depth: int) -> Value:
         token = self.token
@@ -265,23 +270,25 @@ class _ItemParser:
             return _WORDS[token.text.lower()]
         if token.kind == "name" and token.text.lower() in _NOT_FINITE:
             self._fail(f"'{token.text}' is not allowed (values must be finite numbers)", token.column)
-        if token.kind == "(":
+        if token.kind in _OPENING:
             if depth >= MAX_TUPLE_DEPTH:
                 self._fail(f"tuples nested more than {MAX_TUPLE_DEPTH} deep", token.column)
             return self._tuple(key, depth + 1)
         self._unexpected(f"a number, true, false, none or a tuple for '{key}'")
 
     def _tuple(self, key: str, depth: int) -> Value:
-        """`(a, b)`, `(a,)`, `()`; a parenthesised value without a comma is the value itself, as in Python."""
-        self._advance()
+        """`(a, b)`, `(a,)`, `()`, `[a, b]`, `[a]`; a parenthesised value without a comma is the value itself, as in
+        Python, and a bracketed list is always a tuple."""
+        bracket = self._advance().kind
+        closing = _OPENING[bracket]
         entries: list[Value] = []
         saw_comma = False
-        while self.token.kind != ")":
+        while self.token.kind != closing:
             entries.append(self._value(key, depth))
             saw_comma = saw_comma or self.token.kind == ","
-            self._after_element(f"an entry of '{key}'")
+            self._after_element(f"an entry of '{key}'", closing)
         self._advance()
-        return entries[0] if len(entries) == 1 and not saw_comma else tuple(entries)
+        return entries[0] if bracket == "(" and len(entries) == 1 and not saw_comma else tuple(entries)
 
 
 # --------------------------------------------------------------------------- resolution layer

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from optviz.errors import UsageError
+from optviz.registry import closest_name
 
 Array = np.ndarray
 HyperValue = float | bool | tuple[float, float]
@@ -136,9 +137,9 @@ class OptimizerDef:
         known = {h.name: h for h in self.hyperparameters}
         unknown = [k for k in given if k not in known]
         if unknown:
-            raise UsageError(
-                f"{self.name}: unknown keyword '{unknown[0]}' (valid: {', '.join(known)})"
-            )
+            suggestion = closest_name(unknown[0], list(known))
+            hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+            raise UsageError(f"{self.name}: unknown keyword '{unknown[0]}'{hint} (valid: {', '.join(known)})")
         params = {h.name: h.coerce(given[h.name], self.name) if h.name in given else h.default
                   for h in self.hyperparameters}
         problem = self.cross_check(params) if self.cross_check else None

@@ -183,8 +183,7 @@ class CurveScene:
         self._figure = Figure(figsize=((width + 0.01) / dpi, (height + 0.01) / dpi), dpi=dpi,
                               facecolor=self._theme.background)
         self._canvas = FigureCanvasAgg(self._figure)
-        function = race.function
-        self._build(title if title is not None else (function.title or default_title(function)))
+        self._build(title if title is not None else default_title(race.function))
         diverged = np.asarray(race.trajectories.diverged_step).reshape(-1)
         self._divergences = np.sort(diverged[diverged >= 0])  # the steps at which the legend changes
         self._legend_key: int | None = None

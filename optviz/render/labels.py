@@ -21,7 +21,9 @@ def pretty_formula(formula: str) -> str:
 
 
 def default_title(function: TestFunction) -> str:
-    """ "Rosenbrock: (1 − x)² + 100 (y − x²)²" """
+    """ "Rosenbrock: (1 − x)² + 100 (y − x²)²", or the function's own title (an expression's "f(x) = x²")."""
+    if function.title:
+        return function.title
     name = function.name.replace("_", " ").title()
     return f"{name}: {pretty_formula(function.formula)}" if function.formula else name
 
