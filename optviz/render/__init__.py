@@ -23,7 +23,18 @@ from optviz.render.spec import RenderSpec, validate_render_spec
 if TYPE_CHECKING:
     from optviz.racing import Race
 
-__all__ = ["RenderSpec", "render_race", "validate_render_spec"]
+__all__ = ["RenderSpec", "render_race", "scene_for", "validate_render_spec"]
+
+
+def scene_for(race: Race, *, size: tuple[int, int], theme: str = "light", title: str | None = None):
+    """The view that draws `race`, by its function's number of coordinates: the curve f(x) with the position chart
+    (`CurveScene`) in 1-D, the landscape with its trails (`RaceScene`) in 2-D. Both have the same protocol:
+    `render(step)` -> RGBA frame, `save_still(path, step)`, `close()`."""
+    from optviz.render.curve import CurveScene
+    from optviz.render.scene import RaceScene
+
+    scenes = {1: CurveScene, 2: RaceScene}
+    return scenes[race.function.dimensions](race, size=size, theme=theme, title=title)
 
 
 def render_race(race: Race, spec: RenderSpec, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -46,10 +57,9 @@ def render_race(race: Race, spec: RenderSpec, progress: Callable[[int, int], Non
 def _render(race: Race, spec: RenderSpec, out: Path, report: Callable[[int, int], None]) -> None:
     from optviz.render.encoders import Animation, encoders
     from optviz.render.html import race_page
-    from optviz.render.scene import RaceScene
     from optviz.render.schedule import frame_schedule
 
-    scene = RaceScene(race, size=spec.frame_size, theme=spec.theme, title=spec.title)
+    scene = scene_for(race, size=spec.frame_size, theme=spec.theme, title=spec.title)
     try:
         with atomic_output(out) as temporary:
             if spec.is_animation:

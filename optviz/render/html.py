@@ -100,7 +100,7 @@ def results_table(rows: Sequence[Mapping[str, Any]], cell_style: str = "", table
                   f'margin-right:0.5em;background:{row["colour"]}"></span>')
         cells = [swatch + html.escape(row["label"])]
         if with_start:
-            cells.append(MISSING if row["start"] is None else f"({row['start'][0]:g}, {row['start'][1]:g})")
+            cells.append(MISSING if row["start"] is None else f"({', '.join(f'{c:g}' for c in row['start'])})")
         cells += [_lr(row), _number(row["final_loss"]), _number(row["distance_to_minimum"]),
                   _step(row["converged_step"]), _step(row["diverged_step"])]
         body.append("<tr>" + "".join(f"<td{cell}>{value}</td>" for value in cells) + "</tr>")
