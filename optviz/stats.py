@@ -236,9 +236,8 @@ def run_texts(race: Race) -> Iterator[Raw]:
     coordinates = race.function.coordinates
     for r, run in enumerate(race.runs):
         columns = _columns(race, r)
-        params = "".join(_layout(Shared(strict(dict(run.params))), field, {}))
-        head = (f"{{\n{field}\"label\": {json.dumps(run.label)},\n{field}\"optimizer\": {json.dumps(run.optimizer)},"
-                f"\n{field}\"params\": {params},\n{field}\"lr_source\": {json.dumps(run.lr_source)},\n")
+        head = "{\n" + "".join(f"{field}{json.dumps(key)}: {''.join(_layout(strict(value), field, {}))},\n"
+                               for key, value in run.to_json().items())
         final_keys = [f"{field}  {json.dumps(c)}: " for c in coordinates]
         for s, start in enumerate(starts):
             final = ",\n".join(key + _number(v) for key, v in zip(final_keys, columns["final_position"][s]))

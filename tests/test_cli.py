@@ -273,7 +273,7 @@ def test_help_shows_an_expression_example(args):
     assert '"x**2"' in result.stdout and "(1-x)**2 + 100*(y-x**2)**2" in result.stdout
 
 
-@pytest.mark.parametrize("start", ["abc", [[1, 2], [3, 4]], object(), (1,), (1e150, 0), (1e10, 1e10), (np.nan, 0)])
+@pytest.mark.parametrize("start", ["abc", [[[1, 2]]], [[1, 2, 3], [3, 4, 5]], object(), (1,), (1e150, 0), (1e10, 1e10), (np.nan, 0)])
 def test_the_api_refuses_odd_starts_with_a_usage_error_naming_start(start):
     import optviz
 

@@ -153,8 +153,9 @@ def test_cli_stats_with_repeated_start_noise_and_seed():
     document = strict_json(result.stdout)
     assert document["schema"] == 2 and (document["noise"], document["seed"]) == (0.5, 4)
     assert [(run["label"], run["start"]) for run in document["runs"]] == [
-        ("adam", [0.0, 0.0]), ("adam", [1.0, -1.0]), ("momentum", [0.0, 0.0]), ("momentum", [1.0, -1.0])]
-    assert set(document["summary"]) == {"adam", "momentum"}
+        ("adam lr=0.05", [0.0, 0.0]), ("adam lr=0.05", [1.0, -1.0]), ("momentum lr=0.01", [0.0, 0.0]),
+        ("momentum lr=0.01", [1.0, -1.0])]
+    assert set(document["summary"]) == {"adam lr=0.05", "momentum lr=0.01"}
     again = runner.invoke(app, ["stats", "--fn", "himmelblau", "--opt", "adam(lr=0.05),momentum(lr=0.01)",
                                 "--start=0,0", "--start", "1,-1", "--noise", "0.5", "--seed", "4", "--steps", "60"])
     assert again.stdout == result.stdout, "a seeded run is reproducible"
@@ -179,7 +180,8 @@ def test_cli_stats_grid_of_starts_in_a_real_subprocess():
     assert completed.returncode == 0, completed.stderr
     document = strict_json(completed.stdout)
     assert document["starts"] == 9 and document["starts_spec"] == "grid:3x3" and len(document["runs"]) == 9
-    assert document["summary"]["adam"]["starts"] == 9
+    (label,) = document["summary"]
+    assert label.startswith("adam lr=") and document["summary"][label]["starts"] == 9
     assert "matplotlib" not in completed.stderr
 
 

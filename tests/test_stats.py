@@ -103,7 +103,7 @@ def test_a_single_start_still_has_one_run_per_optimizer():
     document = stats.race_document(race)
     assert len(document["runs"]) == 2 and document["start"] == list(HIMMELBLAU.default_start)
     assert [run["start_index"] for run in document["runs"]] == [0, 0]
-    assert document["summary"]["adam"]["starts"] == 1
+    assert document["summary"]["adam lr=0.1"]["starts"] == 1
     assert "steps_kept" not in document
 
 
