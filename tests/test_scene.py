@@ -411,3 +411,90 @@ def test_a_race_of_zero_steps_renders():
         assert view.render(0).shape == (600, 800, 4)
     finally:
         view.close()
+
+
+# ----------------------------------------------------------------------------- many runs: colours and the legend
+
+LONG_LABELS = ("sgd(lr=0.001, momentum=0.9)", "adam lr 0.0316 (tuned)", "rmsprop(lr=0.01, alpha=0.9) cosine to 0, clip 1",
+               "nesterov(lr=0.002, momentum=0.95, nesterov=true)", "adagrad", "adamwithaveryveryverylongnamenospaces")
+
+
+def cielab(colour) -> np.ndarray:
+    from matplotlib.colors import to_rgb
+
+    rgb = np.array(to_rgb(colour))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    f = np.cbrt(np.maximum(xyz / np.array([0.9505, 1.0, 1.089]), (6 / 29) ** 3))
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("theme", list(THEMES), ids=lambda t: t.name)
+def test_twelve_runs_have_twelve_distinct_colours_and_more_runs_another_style(theme):
+    from optviz.render.artists import run_colour, run_linestyle, run_marker
+
+    colours = [run_colour(theme, r) for r in range(12)]
+    assert len(set(colours)) == 12
+    distances = [np.linalg.norm(cielab(a) - cielab(b)) for i, a in enumerate(colours) for b in colours[i + 1:]]
+    assert min(distances) >= 25  # CIE76: clearly different colours, not shades of one
+    looks = {(run_colour(theme, r), run_linestyle(theme, r), run_marker(theme, r)) for r in range(48)}
+    assert len(looks) == 48  # after twelve runs colours repeat, but never with the same dash and head
+
+
+def many_runs_race(runs: int, starts: int = 1) -> Race:
+    """`runs` runs with long labels from `starts` starts spread over Rosenbrock's view, walking to the minimum."""
+    t = np.linspace(0.0, 1.0, STEPS + 1)[:, None, None, None]
+    grid = np.linspace(-1.5, 1.5, starts)
+    start = np.stack([grid, np.linspace(2.5, -0.5, starts)], axis=-1)  # (starts, 2)
+    offsets = np.linspace(-0.3, 0.3, runs)[None, :, None, None] * np.array([1.0, 0.0])
+    positions = start[None, None] + t * (np.array([1.0, 1.0]) - start[None, None]) + offsets * t * (1 - t)
+    trajectories = Trajectories(positions, ROSENBROCK.value_at(positions), np.full((runs, starts), -1))
+    run_list = tuple(Run(f"{LONG_LABELS[r % len(LONG_LABELS)]} #{r}", "sgd", {"lr": 0.01}, "user") for r in range(runs))
+    return Race(ROSENBROCK, run_list, start, STEPS, trajectories)
+
+
+def boxes_overlap(a, b) -> bool:
+    return a.x0 < b.x1 - 0.5 and b.x0 < a.x1 - 0.5 and a.y0 < b.y1 - 0.5 and b.y0 < a.y1 - 0.5
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (720, 1280), (640, 480)])
+def test_a_legend_of_24_long_labels_fits_inside_the_figure_without_overlap(size):
+    view = scene.RaceScene(many_runs_race(24), size=size)
+    try:
+        view.render(STEPS)
+        renderer = view.figure.canvas.get_renderer()
+        legend = view.figure.legends[0]
+        texts = [text.get_window_extent(renderer) for text in legend.texts]
+        figure_box = view.figure.bbox
+        assert len(texts) == 24
+        for box in [legend.get_window_extent(renderer), *texts]:
+            assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= figure_box.x1 and box.y1 <= figure_box.y1
+        for i, a in enumerate(texts):
+            assert not any(boxes_overlap(a, b) for b in texts[i + 1:]), legend.texts[i].get_text()
+        legend_box = legend.get_window_extent(renderer)
+        for ax in view.figure.axes:  # the loss panel (with its tick labels) and the landscape stay clear of it
+            assert not boxes_overlap(ax.get_tightbbox(renderer), legend_box)
+        # nothing cut: every label's words are all there, only broken into lines
+        for text, run in zip(legend.texts, view._race.runs):
+            assert text.get_text().replace("\n", "").replace(" ", "") == labels.run_label(run).replace(" ", "")
+        if size == (1280, 720):
+            assert legend.texts[0].get_fontsize() >= 7.0  # legible at 720p
+    finally:
+        view.close()
+
+
+def test_wrapped_labels_break_at_spaces_and_commas_and_fit_their_room():
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from optviz.render.title_and_legend import Wrapper
+
+    figure = Figure(figsize=(4, 3), dpi=100)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    wrap = Wrapper(figure, renderer, 10.0)
+    wrap.room = 1.05 * wrap.width("nesterov(lr=0.002,")
+    wrapped = wrap("nesterov(lr=0.002, momentum=0.95, nesterov=true)\ndiverged at step 4")
+    lines = wrapped.split("\n")
+    assert len(lines) > 2 and lines[0] == "nesterov(lr=0.002,"
+    assert all(wrap.width(line) <= wrap.room for line in lines)
+    assert wrap("adam") == "adam"

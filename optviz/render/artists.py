@@ -61,13 +61,32 @@ def halo(theme: Theme, width: float) -> list:
     return [patheffects.Stroke(linewidth=width + 2 * HALO_PT, foreground=theme.halo), patheffects.Normal()]
 
 
+# After every colour of the palette has been used once, runs take the next dash and head shape: run r is colour
+# r mod 12 in style r // 12 (so 48 runs never look alike).
+STYLE_CYCLE = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))
+HEAD_PATHS = tuple(_marker_path(marker) for _, marker in STYLE_CYCLE)
+
+
 def run_colour(theme: Theme, run: int) -> str:
     return theme.palette[run % len(theme.palette)]
 
 
+def _style(theme: Theme, run: int) -> tuple[str, str]:
+    return STYLE_CYCLE[(run // len(theme.palette)) % len(STYLE_CYCLE)]
+
+
 def run_linestyle(theme: Theme, run: int) -> str:
-    """Solid for the first cycle through the palette, dashed after, so colours that repeat still differ."""
-    return "-" if run < len(theme.palette) else "--"
+    """Solid for the first cycle through the palette, then dashed, dotted, dash-dotted."""
+    return _style(theme, run)[0]
+
+
+def run_marker(theme: Theme, run: int) -> str:
+    """The head's shape: a circle for the first cycle through the palette, then a square, a triangle, a diamond."""
+    return _style(theme, run)[1]
+
+
+def head_path(theme: Theme, run: int) -> MarkerPath:
+    return HEAD_PATHS[(run // len(theme.palette)) % len(STYLE_CYCLE)]
 
 
 def draw_starts(ax: Axes, starts: np.ndarray, theme: Theme) -> list:
@@ -106,6 +125,6 @@ def draw_loss_curves(ax: Axes, runs: int, starts: int, theme: Theme) -> tuple[li
 def legend_handles(theme: Theme, runs: int) -> list[Line2D]:
     """What the legend shows beside each run's label: its trail's colour and dash, halo and head."""
     return [Line2D([], [], color=run_colour(theme, r), linestyle=run_linestyle(theme, r), linewidth=TRAIL_PT,
-                   marker="o", markersize=0.8 * HEAD_PT, markerfacecolor=run_colour(theme, r),
+                   marker=run_marker(theme, r), markersize=0.8 * HEAD_PT, markerfacecolor=run_colour(theme, r),
                    markeredgecolor=theme.halo, path_effects=halo(theme, TRAIL_PT))
             for r in range(runs)]

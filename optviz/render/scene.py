@@ -25,6 +25,7 @@ from optviz.functions.base import inside_box
 from optviz.render.artists import (
     MARKER_PATHS,
     MARKER_SIZES,
+    head_path,
     TICK_STEPS,
     arrow_path,
     draw_loss_curves,
@@ -32,7 +33,7 @@ from optviz.render.artists import (
     draw_starts,
     style_axes,
 )
-from optviz.render.geometry import EDGE, frame_markers, last_inside_step, separated
+from optviz.render.geometry import EDGE, HEAD, frame_markers, last_inside_step, separated
 from optviz.render.labels import default_title, legend_labels
 from optviz.render.landscape import draw_landscape, view_bounds
 from optviz.render.layout import layout
@@ -111,9 +112,15 @@ class RaceScene:
         draw_starts(ax, np.asarray(race.starts, dtype=np.float64).reshape(-1, 2), theme)
         runs, starts = self._positions.shape[1:3]
         self._outline, self._trails, self._markers = draw_paths(ax, runs, starts, theme)
+        self._head_paths = [head_path(theme, r) for r in range(runs) for _ in range(starts)]
         # Display-space scale of each data axis, for arrowheads pointing the way a path left.
         self._px_per_unit = (lay.landscape[2] / (xmax - xmin), lay.landscape[3] / (ymax - ymin))
 
+        self._legend, self._wrap = fit_legend(fig, race, theme, lay.legend_room(), renderer)
+        lay = lay.with_legend_height(self._legend.get_window_extent(renderer).height)
+        legend_left, legend_bottom, _, legend_h = lay.legend_box
+        self._legend.set_bbox_to_anchor((legend_left / width, (legend_bottom + legend_h) / height),
+                                        transform=fig.transFigure)
         loss_ax = fig.add_axes([v / d for v, d in zip(lay.loss, (width, height, width, height))])
         style_axes(loss_ax, theme, "step", self._loss.label)
         loss_ax.set_xlim(0, max(race.steps, 1))
@@ -126,7 +133,6 @@ class RaceScene:
         loss_ax.set_axisbelow(True)
         self._loss_curves, self._loss_dots = draw_loss_curves(loss_ax, runs, starts, theme)
 
-        self._legend = fit_legend(fig, race, theme, lay.legend_box, renderer)
         self._moving = [self._outline, *self._trails, self._markers, *self._loss_curves, self._loss_dots]
         for artist in (*self._moving, self._legend):
             artist.set_animated(True)
@@ -143,7 +149,7 @@ class RaceScene:
 
     def _set_legend(self, step: int) -> None:
         for text, label in zip(self._legend.texts, legend_labels(self._race, step)):
-            text.set_text(label)
+            text.set_text(self._wrap(label))
 
     def _update(self, step: int) -> None:
         """Point every moving artist at `step`."""
@@ -156,8 +162,8 @@ class RaceScene:
         points, kinds, directions = frame_markers(positions, self._last_inside, race.trajectories.diverged_step,
                                                   step, self._bounds)
         sx, sy = self._px_per_unit
-        paths = [arrow_path(math.atan2(dy * sy, dx * sx)) if kind == EDGE else MARKER_PATHS[kind]
-                 for kind, (dx, dy) in zip(kinds, directions)]
+        paths = [arrow_path(math.atan2(dy * sy, dx * sx)) if kind == EDGE else head if kind == HEAD
+                 else MARKER_PATHS[kind] for kind, (dx, dy), head in zip(kinds, directions, self._head_paths)]
         self._markers.set_paths(paths)
         self._markers.set_offsets(points)
         self._markers.set_sizes(np.array([MARKER_SIZES[kind] for kind in kinds]), self._figure.dpi)
