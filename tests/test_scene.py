@@ -194,7 +194,7 @@ def test_divergence_note_with_several_starts():
     [
         ("(1 - x)^2 + 100 (y - x^2)^2", "(1 − x)² + 100 (y − x²)²"),
         ("x**10 - cos(2 pi x)", "x¹⁰ − cos(2 π x)"),
-        ("exp(-x^2) - 1e-3", "exp(-x²) − 1e-3"),  # only spaced minus signs become −; exponents stay
+        ("exp(-x^2) - 1e-3", "exp(−x²) − 1e−3"),  # every minus sign is the real one, unary and in exponents
     ],
 )
 def test_pretty_formula(formula, pretty):
@@ -498,3 +498,66 @@ def test_wrapped_labels_break_at_spaces_and_commas_and_fit_their_room():
     assert len(lines) > 2 and lines[0] == "nesterov(lr=0.002,"
     assert all(wrap.width(line) <= wrap.room for line in lines)
     assert wrap("adam") == "adam"
+
+
+# ----------------------------------------------------------------------------- what is drawn over what; the title
+
+
+def test_start_squares_are_drawn_over_the_trails_and_star_outlines_over_the_heads(scenes):
+    view = scenes()
+    moving = view._moving  # drawn in this order every frame
+    zorders = [artist.get_zorder() for artist in moving]
+    assert zorders == sorted(zorders)
+    landscape = view.figure.axes[0]
+    starts = [a for a in moving if getattr(a, "get_marker", lambda: None)() == "s"]
+    stars = [a for a in moving if getattr(a, "get_marker", lambda: None)() == "*"]
+    assert starts and stars and all(a.axes is landscape for a in starts + stars)
+    order = {id(a): i for i, a in enumerate(moving)}
+    assert all(order[id(s)] > order[id(t)] for s in starts for t in view._trails)
+    assert all(order[id(s)] > order[id(view._markers)] for s in stars)
+    # the start square shows in the frame: its white face sits exactly where both trails leave from
+    frame = view.render(STEPS)
+    x, y = landscape.transData.transform(view._race.starts[0])
+    row, column = int(round(view.figure.bbox.height - y)), int(round(x))
+    assert tuple(frame[row, column, :3]) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (640, 480), (720, 1280)])
+@pytest.mark.parametrize("title", ["", None, "A title that is long enough to need the whole width of the picture"])
+def test_title_counter_and_panels_never_overlap(size, title):
+    view = scene.RaceScene(hand_race(), size=size, title=title)
+    try:
+        view.save_still(Path("/dev/null"), STEPS, format="png")  # lay out every text as a still does
+        renderer = view.figure.canvas.get_renderer()
+        counter = view._counter._text.get_window_extent(renderer)
+        header = [t.get_window_extent(renderer) for t in view.figure.texts if t.get_text() and t is not
+                  view._counter._text]
+        panels = [ax.get_tightbbox(renderer) for ax in view.figure.axes]
+        for box in [counter, *header]:
+            assert box.x0 >= 0 and box.x1 <= size[0] and box.y1 <= size[1]
+            assert not any(boxes_overlap(box, panel) for panel in panels)
+        assert not any(boxes_overlap(counter, box) for box in header)
+        assert bool(header) == (title != "")
+    finally:
+        view.close()
+
+
+def test_default_titles_are_sentence_case_with_real_minus_signs():
+    assert labels.default_title(FUNCTIONS.get("monkey-saddle")) == "Monkey saddle: x³ − 3 x y²"
+    assert labels.default_title(FUNCTIONS.get("goldstein-price")).startswith("Goldstein price: [1 + (x + y + 1)²")
+    assert all("-" not in labels.default_title(function) for function in FUNCTIONS)
+
+
+def test_non_latin_titles_draw_without_glyph_warnings(recwarn, caplog):
+    from optviz.render.title_and_legend import LAST_RESORT_FONT, font_for
+
+    view = scene.RaceScene(hand_race(), size=(800, 600), title="Функция 函数 関数")
+    try:
+        view.render(STEPS)
+        view.save_still(Path("/dev/null"), STEPS, format="png")
+    finally:
+        view.close()
+    assert not [w for w in recwarn if "Glyph" in str(w.message)]
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+    assert font_for("Функция") == {"fontfamily": "DejaVu Sans"}  # the main font has Cyrillic: bold stays
+    assert LAST_RESORT_FONT in font_for("函数")["fontfamily"]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from optviz.render.theme import Theme
 
+MANY_STARTS = 8  # from this many starts on, trails are thin and the loss panel shows a band across starts
 TICK_STEPS = [1, 2, 2.5, 5, 10]  # tick spacings: 0.5, 1, 2.5, 25 ... (never 0.8 or 40)
 
 
@@ -90,10 +91,12 @@ def head_path(theme: Theme, run: int) -> MarkerPath:
 
 
 def draw_starts(ax: Axes, starts: np.ndarray, theme: Theme) -> list:
-    """A square on every start point (starts: (N, 2))."""
-    return ax.plot(starts[:, 0], starts[:, 1], linestyle="none", marker="s", markersize=START_PT,
-                   markerfacecolor=theme.start_face, markeredgecolor=theme.start_edge, markeredgewidth=1.4,
-                   zorder=2)
+    """A square on every start point (starts: (N, 2)), above the trails (which all leave from it) and under the
+    heads; smaller when there are many."""
+    size = START_PT if len(starts) <= MANY_STARTS else 0.6 * START_PT
+    return ax.plot(starts[:, 0], starts[:, 1], linestyle="none", marker="s", markersize=size,
+                   markerfacecolor=theme.start_face, markeredgecolor=theme.start_edge,
+                   markeredgewidth=1.4 if len(starts) <= MANY_STARTS else 0.8, zorder=4.5)
 
 
 def draw_paths(ax: Axes, runs: int, starts: int, theme: Theme) -> tuple[Line2D, list, PathCollection]:

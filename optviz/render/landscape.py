@@ -82,8 +82,21 @@ def colormap(theme: Theme) -> LinearSegmentedColormap:
     return LinearSegmentedColormap.from_list(f"optviz-{theme.name}", theme.colormap, N=512)
 
 
+def draw_minima(ax: Axes, function: TestFunction, theme: Theme) -> list:
+    """A star on each global minimum: filled, under the trails, and its outline again above the heads (the scene
+    draws that one over them), so a head that reaches the minimum shows inside the star and the star around it."""
+    if not function.minima:
+        return []
+    mx, my = np.asarray(function.minima, dtype=np.float64).T
+    star = {"linestyle": "none", "marker": "*", "markersize": STAR_PT, "markeredgewidth": 1.2}
+    under = ax.plot(mx, my, **star, markerfacecolor=theme.minimum_face, markeredgecolor=theme.minimum_edge,
+                    zorder=3)
+    over = ax.plot(mx, my, **star, markerfacecolor="none", markeredgecolor=theme.minimum_edge, zorder=6)
+    return under + over
+
+
 def draw_landscape(ax: Axes, function: TestFunction, bounds: Bounds, theme: Theme) -> list:
-    """Filled contours, iso-lines and minima stars on `ax`, limits set to `bounds`; returns the artists made.
+    """Filled contours and iso-lines on `ax`, limits set to `bounds`; returns the artists made.
 
     The filled contours are rasterised in vector output (SVG/PDF): hundreds of abutting polygons there
     show hairline seams in most viewers, and the file would be megabytes.
@@ -97,10 +110,6 @@ def draw_landscape(ax: Axes, function: TestFunction, bounds: Bounds, theme: Them
                        alpha=theme.contour_line_alpha, linewidths=LINE_PT, negative_linestyles="solid",
                        algorithm="serial", zorder=1)
     artists = [fill, lines]
-    if function.minima:
-        mx, my = np.asarray(function.minima, dtype=np.float64).T
-        artists += ax.plot(mx, my, linestyle="none", marker="*", markersize=STAR_PT, markerfacecolor=theme.minimum_face,
-                           markeredgecolor=theme.minimum_edge, markeredgewidth=1.2, zorder=3)
     (xmin, xmax), (ymin, ymax) = bounds
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)

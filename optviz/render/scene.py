@@ -35,7 +35,7 @@ from optviz.render.artists import (
 )
 from optviz.render.geometry import EDGE, HEAD, frame_markers, last_inside_step, separated
 from optviz.render.labels import default_title, legend_labels
-from optviz.render.landscape import draw_landscape, view_bounds
+from optviz.render.landscape import draw_landscape, draw_minima, view_bounds
 from optviz.render.layout import layout
 from optviz.render.loss_scale import loss_scale
 from optviz.render.sizes import DESIGN_DPI, DESIGN_SIZE, LABEL_PT, text_scale
@@ -95,13 +95,14 @@ class RaceScene:
         counter_text = fig.text(0, 0, "", color=theme.text, fontsize=LABEL_PT + 1, ha="right", va="top",
                                 parse_math=False, fontfamily="monospace")
         self._counter = StepCounter(counter_text, race.steps)
-        counter_w = counter_text.get_window_extent(renderer).width
-        title_room = width - 1.6 * LABEL_PT * px - counter_w - 2 * LABEL_PT * px
-        title_text = fit_title(fig, title, title_room, theme, renderer)
+        counter_box = counter_text.get_window_extent(renderer)
+        title_room = width - 1.6 * LABEL_PT * px - counter_box.width - 2 * LABEL_PT * px
         (xmin, xmax), (ymin, ymax) = self._bounds
-        lay = layout(width, height, LABEL_PT * px, title_text.get_window_extent(renderer).height,
-                     (ymax - ymin) / (xmax - xmin))
-        title_text.set_position((lay.title_at[0] / width, lay.title_at[1] / height))
+        aspect = (ymax - ymin) / (xmax - xmin)
+        title_at = layout(width, height, LABEL_PT * px, 0.0, aspect).title_at  # the same for any title height
+        title_h = fit_title(fig, title, title_at, title_room, theme, renderer)
+        # the panels start under the title and under the step counter beside it, whichever reaches lower
+        lay = layout(width, height, LABEL_PT * px, max(title_h, counter_box.height), aspect)
         counter_text.set_position((lay.counter_at[0] / width, lay.counter_at[1] / height))
 
         ax = fig.add_axes([v / d for v, d in zip(lay.landscape, (width, height, width, height))])
@@ -109,7 +110,8 @@ class RaceScene:
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=TICK_STEPS))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=TICK_STEPS))
         draw_landscape(ax, race.function, self._bounds, theme)
-        draw_starts(ax, np.asarray(race.starts, dtype=np.float64).reshape(-1, 2), theme)
+        stars = draw_minima(ax, race.function, theme)
+        start_marks = draw_starts(ax, np.asarray(race.starts, dtype=np.float64).reshape(-1, 2), theme)
         runs, starts = self._positions.shape[1:3]
         self._outline, self._trails, self._markers = draw_paths(ax, runs, starts, theme)
         self._head_paths = [head_path(theme, r) for r in range(runs) for _ in range(starts)]
@@ -133,7 +135,9 @@ class RaceScene:
         loss_ax.set_axisbelow(True)
         self._loss_curves, self._loss_dots = draw_loss_curves(loss_ax, runs, starts, theme)
 
-        self._moving = [self._outline, *self._trails, self._markers, *self._loss_curves, self._loss_dots]
+        # Drawn each frame in zorder: the start squares over the trails, the stars' outlines over the heads.
+        self._moving = sorted([self._outline, *self._trails, *start_marks, self._markers, *stars[1:],
+                               *self._loss_curves, self._loss_dots], key=lambda artist: artist.get_zorder())
         for artist in (*self._moving, self._legend):
             artist.set_animated(True)
         self._canvas.draw()

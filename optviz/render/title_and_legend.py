@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -17,36 +18,68 @@ if TYPE_CHECKING:
     from optviz.racing import Race
     from optviz.render.theme import Theme
 
+MAIN_FONT = "DejaVu Sans"  # matplotlib's own, always there
+LAST_RESORT_FONT = "Last Resort High-Efficiency"  # also matplotlib's: a placeholder glyph for every character
 LEGEND_SHRINKS = (1.0, 0.92, 0.84, 0.76, 0.68, 0.6)
 MAX_COLUMNS = 3
 # the legend's spacing, in units of its font size (matplotlib's meaning)
 HANDLE_LENGTH, HANDLE_PAD, BORDER_PAD, COLUMN_SPACING = 2.2, 0.6, 0.4, 1.2
 
 
-def fit_title(fig: Figure, title: str, room: float, theme: Theme, renderer) -> Text:
-    """The title as large as fits in `room` px: one bold line; else the name over the formula in regular weight;
-    then smaller, down to 80%; then the longest line cut short with an ellipsis."""
-    text = fig.text(0, 1, title, color=theme.text, ha="left", va="top", parse_math=False)
-    candidates = [(title, "bold")]
-    if ": " in title and "\n" not in title:
-        candidates.append((title.replace(": ", "\n", 1), "normal"))
+@functools.lru_cache(maxsize=1)
+def _main_font_characters() -> frozenset[int]:
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
 
-    def width() -> float:
-        return text.get_window_extent(renderer).width
+    return frozenset(FT2Font(font_manager.findfont(MAIN_FONT)).get_charmap())
+
+
+def font_for(text: str) -> dict:
+    """Text properties that draw `text` without matplotlib's "Glyph missing" warnings: the main font when it has
+    every character; else the main font with matplotlib's Last Resort font behind it (which draws a placeholder
+    naming the script of each character no installed font has), in regular weight (it has no bold)."""
+    if all(ord(c) in _main_font_characters() for c in text if c not in "\n\t"):
+        return {"fontfamily": MAIN_FONT}
+    return {"fontfamily": [MAIN_FONT, LAST_RESORT_FONT], "fontweight": "normal"}
+
+
+def fit_title(fig: Figure, title: str, at: tuple[float, float], room: float, theme: Theme, renderer) -> float:
+    """Draw the title with its top-left at `at` (px), as large as fits in `room` px, and return its height.
+
+    Whatever comes before the first ": " (the function's name) is bold, the rest (the formula) regular, on one
+    line if it fits, else the formula under the name; then smaller, down to 80%; then a line too long cut short
+    with an ellipsis. An empty title draws nothing and takes no height.
+    """
+    if not title:
+        return 0.0
+    name, colon, formula = title.partition(": ")
+    width, height = fig.bbox.width, fig.bbox.height
+    kwargs = {"color": theme.text, "ha": "left", "va": "top", "parse_math": False}
+    head = fig.text(at[0] / width, at[1] / height, name + colon.rstrip(), **kwargs,
+                    **{"fontweight": "bold", **font_for(name)})
+    tail = fig.text(0, 0, formula, **kwargs, **font_for(formula))
+    gap = 0.0
+
+    def extent(text: Text):
+        return text.get_window_extent(renderer)
 
     for shrink in (1.0, 0.9, 0.8):
-        for candidate, weight in candidates:
-            text.set(text=candidate, fontsize=TITLE_PT * shrink, fontweight=weight)
-            if width() <= room:
-                return text
-    lines = text.get_text().split("\n")
-    longest = max(range(len(lines)), key=lambda i: len(lines[i]))
-    line = lines[longest]
-    while width() > room and len(line) > 1:
-        line = line[: max(1, min(len(line) - 1, int(len(line) * room / width())))]
-        lines[longest] = line.rstrip() + "…"
-        text.set_text("\n".join(lines))
-    return text
+        head.set_fontsize(TITLE_PT * shrink)
+        tail.set_fontsize(TITLE_PT * shrink)
+        gap = 0.3 * TITLE_PT * shrink * fig.dpi / 72
+        if extent(head).width + gap + extent(tail).width <= room:  # one line
+            tail.set_position(((at[0] + extent(head).width + gap) / width, at[1] / height))
+            return max(extent(head).height, extent(tail).height)
+        if max(extent(head).width, extent(tail).width) <= room:
+            break
+    for text in (head, tail):  # still too wide at 80%: cut short
+        line = text.get_text()
+        while extent(text).width > room and len(line) > 1:
+            line = line[: max(1, min(len(line) - 1, int(len(line) * room / extent(text).width)))]
+            text.set_text(line.rstrip() + "…")
+    below = at[1] - extent(head).height - 0.25 * gap
+    tail.set_position((at[0] / width, below / height))
+    return at[1] - below + (extent(tail).height if formula else 0.0)
 
 
 class Wrapper:
@@ -119,6 +152,7 @@ def fit_legend(fig: Figure, race: Race, theme: Theme, box: tuple[float, float, f
                                 columnspacing=COLUMN_SPACING, labelspacing=0.45)
             for text in legend.texts:
                 text.set_parse_math(False)
+                text.set(**font_for(text.get_text()))
             extent = legend.get_window_extent(renderer)
             spill = max(extent.width - room_w, 0.0) + max(extent.height - room_h, 0.0)
             if best is None or spill < best[0]:
