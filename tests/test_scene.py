@@ -561,3 +561,48 @@ def test_non_latin_titles_draw_without_glyph_warnings(recwarn, caplog):
     assert not [r for r in caplog.records if "findfont" in r.getMessage()]
     assert font_for("Функция") == {"fontfamily": "DejaVu Sans"}  # the main font has Cyrillic: bold stays
     assert LAST_RESORT_FONT in font_for("函数")["fontfamily"]
+
+
+# ----------------------------------------------------------------------------- many starts
+
+
+def test_quartiles_and_band_polygon():
+    values = np.arange(2 * 1 * 5, dtype=float).reshape(2, 1, 5)  # step 0: 0..4, step 1: 5..9
+    values[1, 0, 4] = np.inf  # a diverged start is left out
+    q = geometry.quartiles(values)
+    assert np.allclose(q[:, 0, 0], [1, 2, 3]) and np.allclose(q[:, 1, 0], [5.75, 6.5, 7.25])
+    assert np.all(np.isnan(geometry.quartiles(np.full((1, 1, 3), np.nan))))
+    polygon = geometry.band_polygon(np.array([0.0, 1.0, 2.0]), np.array([1.0, np.nan, 2.0]), np.array([3.0, 4, 5]))
+    assert polygon.tolist() == [[0, 1], [2, 2], [2, 5], [0, 3]]
+
+
+def test_many_starts_draw_thin_trails_and_a_quartile_band_per_optimiser():
+    from matplotlib.colors import to_hex
+
+    from optviz.render.artists import MANY_STARTS, run_colour
+
+    race = many_runs_race(4, starts=100)
+    view = scene.RaceScene(race, size=(1280, 720))
+    try:
+        frame = view.render(STEPS // 2)
+        assert frame.shape == (720, 1280, 4)
+        assert len(view._bands) == 4 and len(view._loss_curves) == 4  # one median and one band per optimiser
+        values = view._loss.values[: STEPS // 2 + 1, 0]
+        for r, band in enumerate(view._bands):
+            outline = band.get_paths()[0].vertices
+            assert to_hex(band.get_facecolor()[0], keep_alpha=False) == run_colour(view._theme, r)
+            low, high = np.nanquantile(view._loss.values[: STEPS // 2 + 1, r], [0.25, 0.75], axis=-1)
+            assert np.isclose(outline[:, 1].min(), low.min()) and np.isclose(outline[:, 1].max(), high.max())
+        median = np.nanmedian(values, axis=-1)
+        assert np.allclose(view._loss_curves[0].get_ydata(), median)
+        assert len(view._loss_dots.get_offsets()) == 4  # one dot per optimiser, not per start
+        assert all(trail.get_linewidth() < 1.0 for trail in view._trails) and not view._outline.get_visible()
+        assert len(view._markers.get_offsets()) == 400  # every start's head is drawn
+    finally:
+        view.close()
+    few = scene.RaceScene(many_runs_race(2, starts=MANY_STARTS - 1), size=(800, 600))
+    try:
+        few.render(STEPS)
+        assert few._bands == [] and len(few._loss_dots.get_offsets()) == 2 * (MANY_STARTS - 1)
+    finally:
+        few.close()

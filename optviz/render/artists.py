@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from optviz.render.theme import Theme
 
 MANY_STARTS = 8  # from this many starts on, trails are thin and the loss panel shows a band across starts
+MANY_TRAIL_PT, MANY_TRAIL_ALPHA = 0.7, 0.55
+MANY_HEAD_SCALE = 0.6  # heads' diameter with many starts, as a share of HEAD_PT
+BAND_ALPHA = 0.22  # the interquartile band's opacity
 TICK_STEPS = [1, 2, 2.5, 5, 10]  # tick spacings: 0.5, 1, 2.5, 25 ... (never 0.8 or 40)
 
 
@@ -101,28 +104,37 @@ def draw_starts(ax: Axes, starts: np.ndarray, theme: Theme) -> list:
 
 def draw_paths(ax: Axes, runs: int, starts: int, theme: Theme) -> tuple[Line2D, list, PathCollection]:
     """Empty artists for the moving paths: one outline under every trail (the halo: one line through all of
-    them, one draw), a trail per run, and one marker collection for every trajectory."""
+    them, one draw), a trail per run, and one marker collection for every trajectory. From MANY_STARTS starts
+    on, the trails are thin and translucent without an outline, and the heads smaller, so a crowd stays legible."""
+    many = starts >= MANY_STARTS
+    width = MANY_TRAIL_PT if many else TRAIL_PT
     outline = ax.plot([], [], color=theme.halo, linewidth=TRAIL_PT + 2 * HALO_PT, solid_capstyle="round",
-                      solid_joinstyle="round", zorder=4)[0]
-    trails = [ax.plot([], [], color=run_colour(theme, r), linestyle=run_linestyle(theme, r), linewidth=TRAIL_PT,
-                      solid_capstyle="round", solid_joinstyle="round", zorder=4.1)[0]
+                      solid_joinstyle="round", zorder=4, visible=not many)[0]
+    trails = [ax.plot([], [], color=run_colour(theme, r), linestyle=run_linestyle(theme, r), linewidth=width,
+                      alpha=MANY_TRAIL_ALPHA if many else 1.0, solid_capstyle="round", solid_joinstyle="round",
+                      zorder=4.1)[0]
               for r in range(runs)]
     colours = [run_colour(theme, r) for r in range(runs) for _ in range(starts)]
     markers = PathCollection([MARKER_PATHS[HEAD]], offsets=np.zeros((runs * starts, 2)),
                              offset_transform=ax.transData, transform=IdentityTransform(), facecolors=colours,
-                             edgecolors=theme.halo, linewidths=1.3, zorder=5, clip_on=False)
+                             edgecolors=theme.halo, linewidths=0.8 if many else 1.3, zorder=5, clip_on=False)
     ax.add_collection(markers, autolim=False)
     return outline, trails, markers
 
 
-def draw_loss_curves(ax: Axes, runs: int, starts: int, theme: Theme) -> tuple[list, PathCollection]:
-    """One (empty) loss curve per run and a dot for every trajectory's current loss."""
+def draw_loss_curves(ax: Axes, runs: int, starts: int, theme: Theme) -> tuple[list, list, PathCollection]:
+    """One (empty) loss curve per run and a dot for every trajectory's current loss; from MANY_STARTS starts on,
+    per run the median across starts as the curve, a translucent band between the quartiles, and one dot."""
+    many = starts >= MANY_STARTS
     curves = [ax.plot([], [], color=run_colour(theme, r), linestyle=run_linestyle(theme, r), linewidth=LOSS_PT,
                       zorder=3)[0] for r in range(runs)]
-    colours = [run_colour(theme, r) for r in range(runs) for _ in range(starts)]
-    dots = ax.scatter(np.zeros(runs * starts), np.ones(runs * starts), s=(0.6 * HEAD_PT) ** 2, c=colours,
+    bands = [ax.fill_between([], [], [], color=run_colour(theme, r), alpha=BAND_ALPHA, linewidth=0, zorder=2.5)
+             for r in range(runs)] if many else []
+    dots_per_run = 1 if many else starts
+    colours = [run_colour(theme, r) for r in range(runs) for _ in range(dots_per_run)]
+    dots = ax.scatter(np.zeros(len(colours)), np.ones(len(colours)), s=(0.6 * HEAD_PT) ** 2, c=colours,
                       edgecolors=theme.background, linewidths=0.8, zorder=4)
-    return curves, dots
+    return curves, bands, dots
 
 
 def legend_handles(theme: Theme, runs: int) -> list[Line2D]:

@@ -77,3 +77,23 @@ def separated(series: np.ndarray) -> np.ndarray:
     out = np.full((s, k + 1) + series.shape[2:], np.nan)
     out[:, :k] = np.swapaxes(series, 0, 1)
     return out.reshape((s * (k + 1),) + series.shape[2:])
+
+
+def band_polygon(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The closed outline (N, 2) of the band between low(x) and high(x), over the x where both are finite:
+    along low left to right, back along high."""
+    keep = np.isfinite(low) & np.isfinite(high)
+    x, low, high = x[keep], low[keep], high[keep]
+    return np.concatenate([np.column_stack([x, low]), np.column_stack([x[::-1], high[::-1]])])
+
+
+def quartiles(values: np.ndarray) -> np.ndarray:
+    """(T+1, R, S) -> (3, T+1, R): the lower quartile, median and upper quartile across starts, NaN where a
+    step has no finite value."""
+    finite = np.isfinite(values)
+    filled = np.where(finite, values, np.nan)
+    out = np.full((3,) + values.shape[:2], np.nan)
+    any_finite = finite.any(axis=2)
+    if any_finite.any():
+        out[:, any_finite] = np.nanquantile(filled[any_finite], [0.25, 0.5, 0.75], axis=-1)
+    return out

@@ -24,6 +24,8 @@ from optviz.errors import UsageError
 from optviz.functions.base import inside_box
 from optviz.render.artists import (
     MARKER_PATHS,
+    MANY_HEAD_SCALE,
+    MANY_STARTS,
     MARKER_SIZES,
     head_path,
     TICK_STEPS,
@@ -33,7 +35,7 @@ from optviz.render.artists import (
     draw_starts,
     style_axes,
 )
-from optviz.render.geometry import EDGE, HEAD, frame_markers, last_inside_step, separated
+from optviz.render.geometry import EDGE, HEAD, band_polygon, frame_markers, last_inside_step, quartiles, separated
 from optviz.render.labels import default_title, legend_labels
 from optviz.render.landscape import draw_landscape, draw_minima, view_bounds
 from optviz.render.layout import layout
@@ -124,7 +126,9 @@ class RaceScene:
         self._legend.set_bbox_to_anchor((legend_left / width, (legend_bottom + legend_h) / height),
                                         transform=fig.transFigure)
         loss_ax = fig.add_axes([v / d for v, d in zip(lay.loss, (width, height, width, height))])
-        style_axes(loss_ax, theme, "step", self._loss.label)
+        self._many = starts >= MANY_STARTS
+        style_axes(loss_ax, theme, "step", f"{self._loss.label}, median and quartiles" if self._many
+                   else self._loss.label)
         loss_ax.set_xlim(0, max(race.steps, 1))
         loss_ax.set_yscale("log" if self._loss.log else "linear")
         loss_ax.set_ylim(*self._loss.ylim)
@@ -133,11 +137,13 @@ class RaceScene:
             loss_ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=TICK_STEPS))
         loss_ax.grid(True, color=theme.grid, linewidth=0.6)
         loss_ax.set_axisbelow(True)
-        self._loss_curves, self._loss_dots = draw_loss_curves(loss_ax, runs, starts, theme)
+        self._loss_curves, self._bands, self._loss_dots = draw_loss_curves(loss_ax, runs, starts, theme)
+        self._quartiles = quartiles(self._loss.values) if self._many else None
+        self._head_scale = MANY_HEAD_SCALE**2 if self._many else 1.0
 
         # Drawn each frame in zorder: the start squares over the trails, the stars' outlines over the heads.
         self._moving = sorted([self._outline, *self._trails, *start_marks, self._markers, *stars[1:],
-                               *self._loss_curves, self._loss_dots], key=lambda artist: artist.get_zorder())
+                               *self._bands, *self._loss_curves, self._loss_dots], key=lambda artist: artist.get_zorder())
         for artist in (*self._moving, self._legend):
             artist.set_animated(True)
         self._canvas.draw()
@@ -170,8 +176,16 @@ class RaceScene:
                  else MARKER_PATHS[kind] for kind, (dx, dy), head in zip(kinds, directions, self._head_paths)]
         self._markers.set_paths(paths)
         self._markers.set_offsets(points)
-        self._markers.set_sizes(np.array([MARKER_SIZES[kind] for kind in kinds]), self._figure.dpi)
+        self._markers.set_sizes(self._head_scale * np.array([MARKER_SIZES[kind] for kind in kinds]), self._figure.dpi)
 
+        if self._many:  # per run: the median across starts, the band between the quartiles
+            low, median, high = self._quartiles[:, : step + 1]
+            steps = self._frame_steps[: step + 1]
+            for r, (curve, band) in enumerate(zip(self._loss_curves, self._bands)):
+                curve.set_data(steps, median[:, r])
+                band.set_verts([band_polygon(steps, low[:, r], high[:, r])])
+            self._loss_dots.set_offsets(np.column_stack([np.full(median.shape[1], float(step)), median[-1]]))
+            return
         values = self._loss.values[: step + 1]
         steps = separated(np.broadcast_to(self._frame_steps[: step + 1, None], (step + 1, values.shape[2])))
         for r, curve in enumerate(self._loss_curves):
