@@ -606,3 +606,15 @@ def test_many_starts_draw_thin_trails_and_a_quartile_band_per_optimiser():
         assert few._bands == [] and len(few._loss_dots.get_offsets()) == 2 * (MANY_STARTS - 1)
     finally:
         few.close()
+
+
+def test_landscapes_that_turn_often_are_sampled_finer():
+    from optviz.render.landscape import GRID_POINTS, MAX_GRID_POINTS, SAMPLES_PER_TURN, grid_points, sample_grid
+
+    x = np.linspace(0.0, 1.0, GRID_POINTS)
+    ripples = np.sin(2 * np.pi * 40 * x)[None, :] + 0 * x[:, None]  # 80 turns along x (40 periods), none along y
+    nx, ny = grid_points(ripples)
+    assert nx == min(SAMPLES_PER_TURN * 80, MAX_GRID_POINTS) and ny == GRID_POINTS
+    levi, rosenbrock = FUNCTIONS.get("levi"), FUNCTIONS.get("rosenbrock")
+    assert min(grid_points(sample_grid(levi, levi.domain)[2])) > GRID_POINTS  # sin²(3πx): 60 turns across
+    assert grid_points(sample_grid(rosenbrock, rosenbrock.domain)[2]) == (GRID_POINTS, GRID_POINTS)
