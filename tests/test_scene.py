@@ -618,3 +618,28 @@ def test_landscapes_that_turn_often_are_sampled_finer():
     levi, rosenbrock = FUNCTIONS.get("levi"), FUNCTIONS.get("rosenbrock")
     assert min(grid_points(sample_grid(levi, levi.domain)[2])) > GRID_POINTS  # sin²(3πx): 60 turns across
     assert grid_points(sample_grid(rosenbrock, rosenbrock.domain)[2]) == (GRID_POINTS, GRID_POINTS)
+
+
+def test_heads_on_top_of_each_other_are_spread_onto_a_ring_and_all_show():
+    points = np.array([[100.0, 100.0], [100.5, 100.0], [101.0, 99.0], [300.0, 300.0], [100.0, 100.0]])
+    mask = np.array([True, True, True, True, False])  # the last is not a head (a cross): it stays
+    spread = geometry.spread_coincident(points, 12.0, mask)
+    group = spread[:3]
+    distances = np.hypot(*(group[:, None] - group[None, :]).transpose(2, 0, 1))[np.triu_indices(3, 1)]
+    assert distances.min() >= 0.9 * 12.0 * 0.55 * np.sqrt(3)  # apart on a ring: none hides another
+    assert np.allclose(group.mean(axis=0), points[:3].mean(axis=0))  # around where they are
+    assert np.array_equal(spread[3:], points[3:])
+    assert np.array_equal(geometry.spread_coincident(points, 12.0, mask), spread)  # the same spots every frame
+
+
+def test_coinciding_heads_all_show_in_the_frame():
+    race = many_runs_race(6)  # every run ends on the minimum (1, 1)
+    view = scene.RaceScene(race, size=(800, 600))
+    try:
+        view.render(STEPS)
+        offsets = view._markers.get_offsets()
+        px = view.figure.axes[0].transData.transform(offsets)
+        gaps = np.hypot(*(px[:, None] - px[None, :]).transpose(2, 0, 1))[np.triu_indices(len(px), 1)]
+        assert gaps.min() > 0.5 * view._head_px
+    finally:
+        view.close()

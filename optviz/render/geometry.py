@@ -97,3 +97,34 @@ def quartiles(values: np.ndarray) -> np.ndarray:
     if any_finite.any():
         out[:, any_finite] = np.nanquantile(filled[any_finite], [0.25, 0.5, 0.75], axis=-1)
     return out
+
+
+def spread_coincident(points: np.ndarray, diameter: float, mask: np.ndarray) -> np.ndarray:
+    """Display positions (N, 2) px with the `mask`ed markers (N,) of diameter px that overlap moved apart onto a
+    ring around their group's centre, so every one of them shows; the others are returned as given.
+
+    Markers closer than 0.8 diameters belong to one group (and so does whatever overlaps a member). A group of n
+    is laid out in order on a ring of radius diameter * max(0.55, n / 2π) (neighbours a diameter apart),
+    first member at the top: the same heads at the same place always get the same spots.
+    """
+    out = np.array(points, dtype=np.float64, copy=True)
+    index = np.flatnonzero(mask & np.all(np.isfinite(out), axis=1))
+    if index.size < 2:
+        return out
+    p = out[index]
+    near = np.hypot(*(p[:, None, :] - p[None, :, :]).transpose(2, 0, 1)) < 0.8 * diameter
+    group = np.arange(index.size)
+    while True:  # each marker takes the smallest label among its neighbours until nothing changes
+        merged = np.where(near, group[None, :], index.size).min(axis=1)
+        if np.array_equal(merged, group):
+            break
+        group = merged
+    for label in np.unique(group):
+        members = np.flatnonzero(group == label)
+        if members.size < 2:
+            continue
+        radius = diameter * max(0.55, members.size / (2 * np.pi))
+        angle = np.pi / 2 - 2 * np.pi * np.arange(members.size) / members.size
+        centre = p[members].mean(axis=0)
+        out[index[members]] = centre + radius * np.column_stack([np.cos(angle), np.sin(angle)])
+    return out

@@ -35,12 +35,21 @@ from optviz.render.artists import (
     draw_starts,
     style_axes,
 )
-from optviz.render.geometry import EDGE, HEAD, band_polygon, frame_markers, last_inside_step, quartiles, separated
+from optviz.render.geometry import (
+    EDGE,
+    HEAD,
+    band_polygon,
+    frame_markers,
+    last_inside_step,
+    quartiles,
+    separated,
+    spread_coincident,
+)
 from optviz.render.labels import default_title, legend_labels
 from optviz.render.landscape import draw_landscape, draw_minima, view_bounds
 from optviz.render.layout import layout
 from optviz.render.loss_scale import loss_scale
-from optviz.render.sizes import DESIGN_DPI, DESIGN_SIZE, LABEL_PT, text_scale
+from optviz.render.sizes import DESIGN_DPI, DESIGN_SIZE, HEAD_PT, LABEL_PT, text_scale
 from optviz.render.spec import MIN_SIZE, STILL_FORMATS
 from optviz.render.step_counter import StepCounter
 from optviz.render.theme import THEMES
@@ -140,6 +149,7 @@ class RaceScene:
         self._loss_curves, self._bands, self._loss_dots = draw_loss_curves(loss_ax, runs, starts, theme)
         self._quartiles = quartiles(self._loss.values) if self._many else None
         self._head_scale = MANY_HEAD_SCALE**2 if self._many else 1.0
+        self._head_px = HEAD_PT * px
 
         # Drawn each frame in zorder: the start squares over the trails, the stars' outlines over the heads.
         self._moving = sorted([self._outline, *self._trails, *start_marks, self._markers, *stars[1:],
@@ -172,6 +182,11 @@ class RaceScene:
         points, kinds, directions = frame_markers(positions, self._last_inside, race.trajectories.diverged_step,
                                                   step, self._bounds)
         sx, sy = self._px_per_unit
+        if not self._many:  # heads on top of each other: onto a ring around where they are, so each shows
+            (xmin, _), (ymin, _) = self._bounds
+            scale, low = np.array([sx, sy]), np.array([xmin, ymin])
+            spread = spread_coincident((points - low) * scale, self._head_px, kinds == HEAD)
+            points = spread / scale + low
         paths = [arrow_path(math.atan2(dy * sy, dx * sx)) if kind == EDGE else head if kind == HEAD
                  else MARKER_PATHS[kind] for kind, (dx, dy), head in zip(kinds, directions, self._head_paths)]
         self._markers.set_paths(paths)
