@@ -415,8 +415,8 @@ def test_a_race_of_zero_steps_renders():
 
 # ----------------------------------------------------------------------------- many runs: colours and the legend
 
-LONG_LABELS = ("sgd(lr=0.001, momentum=0.9)", "adam lr 0.0316 (tuned)", "rmsprop(lr=0.01, alpha=0.9) cosine to 0, clip 1",
-               "nesterov(lr=0.002, momentum=0.95, nesterov=true)", "adagrad", "adamwithaveryveryverylongnamenospaces")
+LONG_LABELS = ("sgd(lr=0.001, momentum=0.9)", "adam lr 0.0316 (tuned)",
+               "rmsprop(lr=0.01, alpha=0.9) cosine to 0, clip 1", "nesterov(lr=0.002, momentum=0.95, nesterov=true)", "adagrad", "adamwithaveryveryverylongnamenospaces")
 
 
 def cielab(colour) -> np.ndarray:

@@ -4,6 +4,10 @@ Left, the landscape (filled contours over the view, minima, starts) with every r
 loss of every run against the step, above the legend. The static part is drawn once and cached as pixels; a
 frame restores those pixels and draws only the moving artists (trails, markers, loss curves, step counter).
 
+With many starts (artists.MANY_STARTS or more) the trails are thin, the heads smaller, and the loss panel shows
+each run's median across starts inside its interquartile band. Heads that coincide are spread onto a small ring
+(`geometry.spread_coincident`); start squares and the stars' outlines are drawn over the moving paths.
+
 What each trajectory's marker shows (a dot, an arrowhead on the view's edge, or a cross) is worked out in
 `optviz.render.geometry`; a run's legend entry reads "diverged at step d" once it has (`optviz.render.labels`).
 """
@@ -153,7 +157,8 @@ class RaceScene:
 
         # Drawn each frame in zorder: the start squares over the trails, the stars' outlines over the heads.
         self._moving = sorted([self._outline, *self._trails, *start_marks, self._markers, *stars[1:],
-                               *self._bands, *self._loss_curves, self._loss_dots], key=lambda artist: artist.get_zorder())
+                               *self._bands, *self._loss_curves, self._loss_dots],
+                              key=lambda artist: artist.get_zorder())
         for artist in (*self._moving, self._legend):
             artist.set_animated(True)
         self._canvas.draw()
