@@ -1,7 +1,7 @@
-"""The public API: `optviz.racing(...)` computes a race; the command line is a thin layer over it.
+"""The public API: `optviz.race(...)` computes a race; the command line is a thin layer over it.
 
     import optviz
-    result = optviz.racing("rosenbrock", ["adam", "sgd(lr=1e-3, momentum=0.9)"])
+    result = optviz.race("rosenbrock", ["adam", "sgd(lr=1e-3, momentum=0.9)", "torch.optim.ASGD(lr=0.01)"])
     result.stats                  # the dict `optviz stats` prints for the same arguments
     result.save("race.gif")       # or .mp4 / .html / .png / .svg / .pdf, with the CLI's render options
     result                        # in a notebook: the animation inline, with a results table
@@ -20,16 +20,23 @@ from typing import Any
 
 import numpy as np
 
+from optviz.clipping import make_clipping
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS, TestFunction
 from optviz.functions.base import Box, Point
-from optviz.racing import Race, run_race
-from optviz.specs import OptimizerSpec, parse_optimizer_list, resolve_optimizers
+from optviz.racing import Race, Run, label_runs, resolve_runs, run_race
+from optviz.schedules import Schedule, parse_schedule
+from optviz.specs import parse_optimizer_list
 
 DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
 MAX_STEPS = 100_000
 # A start farther than this many domain widths outside the domain is refused: the picture cannot show the race.
 MAX_START_DOMAIN_WIDTHS = 10.0
+# Starts and view bounds stay within +-MAX_COORDINATE: beyond it a step of any sensible lr is lost in float64
+# rounding and the picture's arithmetic overflows. A view narrower than MIN_RELATIVE_WIDTH of its magnitude (or
+# than that absolutely, near 0) has no distinct grid points to draw.
+MAX_COORDINATE = 1e12
+MIN_RELATIVE_WIDTH = 1e-9
 
 
 def resolve_function(fn: str | TestFunction, *, domain: Box | None = None, start: Point | None = None,
@@ -82,26 +89,39 @@ def _domain_text(domain: Box) -> str:
     return " x ".join(f"[{low:g}, {high:g}]" for low, high in domain)
 
 
-def resolve_specs(optimizers: Sequence[str | OptimizerSpec] | str | None, lr: float | None) -> list[OptimizerSpec]:
-    """Spec strings (or resolved specs) into resolved specs; `lr` sets lr wherever a spec does not name its own."""
+def resolve_specs(optimizers: Sequence[str | Run] | str | None, lr: float | None, *,
+                  schedule: str | Schedule | None = None, clip_norm: float | None = None,
+                  clip_value: float | None = None) -> list[Run]:
+    """Spec strings (or resolved Runs) into Runs: `lr` wherever a spec names none, `schedule` wherever a spec has
+    none of its own, and the clipping for every run."""
     if optimizers is None:
         optimizers = [DEFAULT_OPTIMIZERS]
     if isinstance(optimizers, str):
         optimizers = [optimizers]
-    texts = [o for o in optimizers if isinstance(o, str)]
-    given = [o for o in optimizers if not isinstance(o, str)]
-    for item in given:
-        if not isinstance(item, OptimizerSpec):
+    if not optimizers:
+        raise UsageError("no optimizer given, e.g. ['adam', 'sgd']", parameter="optimizers")
+    lr = None if lr is None else _check_lr(lr)
+    shared_schedule = parse_schedule(schedule) if isinstance(schedule, str) else _check_schedule(schedule)
+    clip = make_clipping(clip_norm, clip_value)
+    runs: list[Run] = []
+    for item in optimizers:  # in the order given
+        if isinstance(item, str):
+            runs.extend(resolve_runs(parse_optimizer_list([item]), lr=lr, schedule=shared_schedule, clip=clip))
+        elif isinstance(item, Run):  # a resolved Run takes `lr` too where it has none of its own
+            lr_given = lr is not None and item.lr_source != "user" and "lr" in item.params
+            runs.append(dataclasses.replace(item, params={**item.params, "lr": lr}, lr_source="user") if lr_given
+                        else item)
+        else:
             raise UsageError(f"expected optimizer specs such as 'adam(lr=0.05)', got {type(item).__name__}",
                              parameter="optimizers")
-    specs = [*resolve_optimizers(parse_optimizer_list(texts)), *given] if texts else list(given)
-    if not specs:
-        raise UsageError("no optimizer given, e.g. ['adam', 'sgd']", parameter="optimizers")
-    if lr is None:
-        return specs
-    lr = _check_lr(lr)
-    return [spec if spec.lr_given else dataclasses.replace(spec, params={**spec.params, "lr": lr}, lr_given=True)
-            for spec in specs]
+    return list(label_runs(runs))
+
+
+def _check_schedule(schedule: Any) -> Schedule | None:
+    if schedule is None or isinstance(schedule, Schedule):
+        return schedule
+    raise UsageError(f"expected a schedule such as 'cosine(T_max=100)', got {type(schedule).__name__}",
+                     parameter="schedule")
 
 
 def _check_lr(lr: Any) -> float:
@@ -120,13 +140,16 @@ def _check_steps(steps: Any, function: TestFunction) -> int:
 
 def race(
     fn: str | TestFunction = "rosenbrock",
-    optimizers: Sequence[str | OptimizerSpec] | str | None = None,
+    optimizers: Sequence[str | Run] | str | None = None,
     *,
     start: Point | Sequence[Point] | None = None,
     steps: int | None = None,
     lr: float | None = None,
     tune: bool = True,
     domain: Box | Sequence[float] | None = None,
+    schedule: str | Schedule | None = None,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
 ) -> Race:
     """Step every optimiser on `fn` and return the computed `Race` (nothing is drawn until asked).
 
@@ -139,14 +162,41 @@ def race(
     lr: the learning rate of every optimiser that does not name its own (lr_source "user").
     tune: without an lr, search one per optimiser (lr_source "tuned"); False uses torch's default.
     domain: the view, ((xmin, xmax), (ymin, ymax)) or (xmin, xmax, ymin, ymax); (xmin, xmax) in 1-D.
+    schedule: an lr schedule for every optimiser without its own `schedule=` ("cosine(T_max=100)",
+        "warmup_cosine(warmup_steps=20, T_max=280)", "torch.optim.lr_scheduler.StepLR(step_size=50)").
+    clip_norm: clip each start's gradient to this 2-norm before every step (torch.nn.utils.clip_grad_norm_).
+    clip_value: clamp every gradient entry into [-clip_value, clip_value] (torch.nn.utils.clip_grad_value_).
     """
+    specs = resolve_specs(optimizers, lr, schedule=schedule, clip_norm=clip_norm, clip_value=clip_value)  # cheap refusals first: a user function's minima search takes time
     box = _as_box(domain)
-    start_point = None if start is None else tuple(float(c) for c in np.atleast_1d(np.asarray(start, dtype=float)))
+    start_point = None if start is None else _as_point(start)
     function = resolve_function(fn, domain=box, start=start_point, steps=None)
-    specs = resolve_specs(optimizers, lr)
     step_count = _check_steps(steps, function)
     point = check_start(function, start_point if start_point is not None else function.default_start)
     return run_race(function, specs, [point], step_count, tune=bool(tune))
+
+
+def _as_point(start: Any) -> Point:
+    if isinstance(start, str):
+        from optviz.specs import parse_start
+
+        return _check_magnitude(parse_start(start))
+    try:
+        flat = np.atleast_1d(np.asarray(start, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise UsageError(f"expected numbers such as (1.5, -2), or (3,) in 1-D (got {start!r:.60})",
+                         parameter="start") from None
+    if flat.ndim != 1:
+        raise UsageError(f"expected one point such as (1.5, -2) (got an array of shape {flat.shape})",
+                         parameter="start")
+    return _check_magnitude(tuple(float(c) for c in flat))
+
+
+def _check_magnitude(point: Point) -> Point:
+    if not all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for c in point):
+        raise UsageError(f"{','.join(f'{c:g}' for c in point)} is out of range: each coordinate must be finite and "
+                         f"within +-{MAX_COORDINATE:g}", parameter="start")
+    return point
 
 
 def _as_box(domain: Box | Sequence[float] | None) -> Box | None:
@@ -158,6 +208,12 @@ def _as_box(domain: Box | Sequence[float] | None) -> Box | None:
     box = tuple((float(flat[i]), float(flat[i + 1])) for i in range(0, flat.size, 2))
     if any(not low < high for low, high in box):
         raise UsageError("each interval's low end must come first and differ from its high end", parameter="domain")
+    if np.max(np.abs(flat)) > MAX_COORDINATE:
+        raise UsageError(f"{_domain_text(box)} reaches beyond +-{MAX_COORDINATE:g}; use a view within it",
+                         parameter="domain")
+    for low, high in box:
+        if high - low < MIN_RELATIVE_WIDTH * max(1.0, abs(low), abs(high)):
+            raise UsageError(f"the interval [{low:g}, {high:g}] is too narrow to draw; widen it", parameter="domain")
     return box
 
 

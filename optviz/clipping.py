@@ -12,15 +12,24 @@ torch clips the gradients of one model:
 torch accepts any max_norm and clip_value; a negative one would flip or scramble the gradient and 0 would
 freeze every start, so both must be finite and > 0 here. norm_type must be > 0 or inf (torch also computes
 the "0-norm", a count of non-zero entries, which is no size of a gradient).
+
+`clipped(transform, clipping)` is the combinator a run uses (optax style): the inner transform receives the
+clipped gradient, exactly as `clip_grad_norm_(params, C)` before `optimizer.step()` (weight decay and the
+rest of the step are the optimiser's, applied afterwards). Clipping happens only when asked, and then
+shows in the run's label and JSON.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from optviz.errors import UsageError
+from optviz.optimizers.base import Transform
+from optviz.specs import format_number
 
 # torch adds this to the norm before dividing (torch/nn/utils/clip_grad.py, _clip_grads_with_norm_)
 NORM_EPSILON = 1e-6
@@ -60,3 +69,49 @@ def _norm_type(value: float) -> float:
     if not (value > 0 and (math.isfinite(value) or value == math.inf)):
         raise UsageError(f"must be > 0 or inf (got {value!r})", parameter="norm_type")
     return float(value)
+
+
+@dataclass(frozen=True)
+class Clipping:
+    """One run's gradient clipping: by p-norm per start (`clip_norm`) or by value (`clip_value`)."""
+
+    kind: str  # "clip_norm" or "clip_value", the option's name
+    threshold: float
+    norm_type: float = 2.0
+
+    def apply(self, grad: np.ndarray) -> np.ndarray:
+        if self.kind == "clip_norm":
+            return clip_by_norm(grad, self.threshold, self.norm_type)
+        return clip_by_value(grad, self.threshold)
+
+    def label(self) -> str:
+        """`clip_norm=1`, `clip_norm=1 (inf-norm)`, `clip_value=0.5`."""
+        norm = f" ({format_number(self.norm_type)}-norm)" if self.kind == "clip_norm" and self.norm_type != 2 else ""
+        return f"{self.kind}={format_number(self.threshold)}{norm}"
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {self.kind: self.threshold}
+        if self.kind == "clip_norm":
+            document["norm_type"] = self.norm_type
+        return document
+
+
+def make_clipping(clip_norm: float | None = None, clip_value: float | None = None,
+                  norm_type: float = 2.0) -> Clipping | None:
+    """The clipping the options ask for, validated; None when neither is given. One kind per run."""
+    if clip_norm is not None and clip_value is not None:
+        raise UsageError("give clip_norm or clip_value, not both", parameter="clip_value")
+    if clip_norm is not None:
+        return Clipping("clip_norm", _positive_finite(clip_norm, "clip_norm"), _norm_type(norm_type))
+    if clip_value is not None:
+        return Clipping("clip_value", _positive_finite(clip_value, "clip_value"))
+    return None
+
+
+def clipped(transform: Transform, clipping: Clipping) -> Transform:
+    """`transform` stepping on the clipped gradient; state and everything it needs pass through unchanged."""
+
+    def update(grad: np.ndarray, state: Any, params: np.ndarray, **extras: Any) -> tuple[np.ndarray, Any]:
+        return transform.update(clipping.apply(grad), state, params, **extras)
+
+    return Transform(transform.init, update, transform.needs)

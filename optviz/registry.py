@@ -14,6 +14,7 @@ class Named(Protocol):
 
 
 EntryT = TypeVar("EntryT", bound=Named)
+MIN_PREFIX_CHARS = 3  # a shorter beginning names too little to suggest the one entry it starts
 
 
 def normalise_name(name: str) -> str:
@@ -44,8 +45,9 @@ def closest_name(name: str, candidates: list[str]) -> str | None:
 class Registry(Generic[EntryT]):
     """Entries keyed by canonical name, built from a list; aliases resolve to the same entry."""
 
-    def __init__(self, kind: str, entries: Iterable[EntryT]):
+    def __init__(self, kind: str, entries: Iterable[EntryT], parameter: str | None = None):
         self.kind = kind
+        self.parameter = parameter  # the API keyword an unknown name is reported against (`theme`), if one
         self._entries: dict[str, EntryT] = {}
         self._lookup: dict[str, EntryT] = {}
         for entry in entries:
@@ -66,8 +68,17 @@ class Registry(Generic[EntryT]):
         folded = normalise_name(name)
         if folded in self._lookup:
             return self._lookup[folded]
-        suggestion = closest_name(folded, list(self._lookup))
-        hint = f"; did you mean '{self._lookup[suggestion].name}'?" if suggestion else ""
+        suggestion = self._suggestion(folded)
+        hint = f"; did you mean '{suggestion}'?" if suggestion else ""
         raise UsageError(
-            f"unknown {self.kind} '{name}'{hint} (known: {', '.join(self.names())})"
+            f"unknown {self.kind} '{name}'{hint} (known: {', '.join(self.names())})", parameter=self.parameter
         )
+
+    def _suggestion(self, folded: str) -> str | None:
+        """The entry a mistyped name most likely means: the only one it begins (`goldstein`), else a near typo."""
+        if len(folded) >= MIN_PREFIX_CHARS:
+            starting = {entry.name for key, entry in self._lookup.items() if key.startswith(folded)}
+            if len(starting) == 1:
+                return starting.pop()
+        close = closest_name(folded, list(self._lookup))
+        return self._lookup[close].name if close else None

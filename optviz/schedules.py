@@ -1,8 +1,9 @@
 """Learning-rate schedules with torch.optim.lr_scheduler's names, defaults and arithmetic.
 
-A schedule turns a race of N optimiser steps into the hyperparameters in force at each step. The engine
-rebuilds the optimiser's transform before step k+1 from `{**params, **{key: values[key][k]}}` and keeps the
-state, exactly as torch does when `scheduler.step()` follows every `optimizer.step()`:
+A schedule turns a race of N optimiser steps into the hyperparameters in force at each step. `scheduled(...)`,
+a Transform combinator, rebuilds the optimiser's transform before step k+1 from `{**params, **{key:
+values[key][k]}}` and keeps the state, exactly as torch does when `scheduler.step()` follows every
+`optimizer.step()`:
 
     sched = Scheduler(opt, ...)                      # the constructor's "initial step": value 0
     for k in range(N):
@@ -38,9 +39,9 @@ Any other torch scheduler is available by import path, `torch.optim.lr_scheduler
 max_lr=0.1)`: it runs on a dummy float64 torch optimiser and its param_groups are read after each step. Only
 then is torch imported.
 
-Spec texts use the optimiser grammar of `optviz.specs`, plus two things that grammar lacks, lifted out before
-it runs with every column kept in place: a dotted name (the import path) and word values
-(`anneal_strategy=linear` or `anneal_strategy='linear'`).
+Spec texts use the optimiser grammar of `optviz.specs` (import paths and quoted strings included), plus bare
+word values (`anneal_strategy=linear` as well as `anneal_strategy='linear'`), lifted out before it runs with
+every column kept in place.
 """
 
 from __future__ import annotations
@@ -57,24 +58,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from optviz.errors import UsageError
-from optviz.optimizers.base import Check, Hyperparameter, at_least, in_interval
+from optviz.optimizers.base import REQUIRED, Check, Hyperparameter, Transform, at_least, in_interval
 from optviz.registry import Registry
-from optviz.specs import format_value, parse_optimizer_list
+from optviz.specs import parse_optimizer_list, show_value
 
 TORCH_SCHEDULER_MODULE = "torch.optim.lr_scheduler"
 
 
 # --------------------------------------------------------------------------- parameters
-
-
-class _Required:
-    """The default of a parameter torch requires: resolving without it is an error."""
-
-    def __repr__(self) -> str:
-        return "required"
-
-
-REQUIRED: Any = _Required()
 
 
 @dataclass(frozen=True)
@@ -93,10 +84,6 @@ class ScheduleParameter(Hyperparameter):
     @property
     def kind(self) -> str:
         return self.type or super().kind
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
 
     def coerce(self, value: Any, owner: str) -> Any:
         where = f"{owner}: {self.name}"
@@ -326,6 +313,7 @@ class ScheduleDef:
     hyperparameters: tuple[ScheduleParameter, ...]
     run: Callable[[Mapping[str, Any], float, int], Trace]  # run(params, optimiser lr, steps)
     aliases: tuple[str, ...] = ()
+    uses_base_lr: bool = True  # False: the schedule sets lr itself (onecycle's max_lr), so tuning lr is moot
 
     def resolve(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Every keyword, torch's defaults filled in, validated; UsageError(parameter="schedule") otherwise."""
@@ -396,7 +384,7 @@ SCHEDULES: Registry[ScheduleDef] = Registry("schedule", [
                     _param("div_factor", 25.0, "initial lr = max_lr / div_factor", _positive),
                     _param("final_div_factor", 1e4, "final lr = initial lr / final_div_factor", _positive),
                     _param("three_phase", False, "a third phase down to the final lr (Smith's original)"),
-                ), _onecycle),
+                ), _onecycle, uses_base_lr=False),
     ScheduleDef("cosine_restarts", "cosine annealing restarted every T_0 steps, each period T_mult times longer",
                 "CosineAnnealingWarmRestarts", (
                     _integer_param("T_0", REQUIRED, "steps until the first restart", 1),
@@ -427,6 +415,14 @@ class Schedule:
     @property
     def is_torch_class(self) -> bool:
         return "." in self.name
+
+    @property
+    def uses_base_lr(self) -> bool:
+        """Whether the optimiser's lr matters (torch classes with their own max_lr or base_lr, such as
+        OneCycleLR and CyclicLR, set lr themselves)."""
+        if self.is_torch_class:
+            return not {"max_lr", "base_lr"} & set(self.params)
+        return SCHEDULES.get(self.name).uses_base_lr
 
     def label(self) -> str:
         """Legend text, with the keywords that differ from the defaults: `cosine(T_max=300)`."""
@@ -471,11 +467,49 @@ class Schedule:
         return out
 
 
+class ScheduledState(NamedTuple):
+    count: int  # optimiser steps taken
+    inner: Any  # the inner transform's state
+
+
+def scheduled(make: Callable[[Mapping[str, Any]], Transform], params: Mapping[str, Any], schedule: Schedule,
+              steps: int) -> Transform:
+    """A transform whose step k+1 is `make({**params, **values at k})` on the same state (optax's
+    `inject_hyperparams`, torch's `scheduler.step()` after every `optimizer.step()`).
+
+    `params["lr"]` may be an array (B, 1) of base lrs (the lr tuner's candidates): each row gets its own lr trace.
+    """
+    values = _values_per_row(schedule, params, steps)
+    first = make(params)
+
+    def init(start: np.ndarray) -> ScheduledState:
+        return ScheduledState(0, first.init(start))
+
+    def update(grad: np.ndarray, state: ScheduledState, current: np.ndarray, **extras: Any):
+        k = min(state.count, steps - 1)
+        transform = make({**params, **{key: series[k] for key, series in values.items()}})
+        new, inner = transform.update(grad, state.inner, current, **extras)
+        return new, ScheduledState(state.count + 1, inner)
+
+    return Transform(init, update, first.needs)
+
+
+def _values_per_row(schedule: Schedule, params: Mapping[str, Any], steps: int) -> dict[str, Any]:
+    lr = params["lr"]
+    if np.ndim(lr) == 0:
+        return schedule.values(params, steps)
+    base, rows = np.unique(np.asarray(lr, dtype=np.float64).reshape(-1), return_inverse=True)
+    traces = [schedule.values({**params, "lr": float(b)}, steps) for b in base]
+    values = dict(traces[0])  # momentum and betas do not depend on the base lr
+    values["lr"] = np.stack([trace["lr"] for trace in traces], axis=1)[:, rows, None]  # (steps, B, 1)
+    return values
+
+
 def _call_text(name: str, kwargs: Mapping[str, Any]) -> str:
-    """`name(k=v, ...)` in spec syntax (words bare), or just the name without keywords."""
+    """`name(k=v, ...)` in spec syntax (words bare, numbers exact through format_number), or just the name."""
     if not kwargs:
         return name
-    shown = (f"{key}={value if isinstance(value, str) else format_value(value)}" for key, value in kwargs.items())
+    shown = (f"{key}={show_value(value, digits=None)}" for key, value in kwargs.items())
     return f"{name}({', '.join(shown)})"
 
 
@@ -504,7 +538,6 @@ def _fold(key: str) -> str:
 
 
 MAX_SPEC_CHARS = 500  # one schedule spec; real ones are under 150 characters
-_DOTTED_NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 _WORD_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)(\s*=\s*)('[^']*'|\"[^\"]*\"|[A-Za-z_][A-Za-z0-9_-]*)")
 _GRAMMAR_WORDS = frozenset({"true", "false", "none", "inf", "infinity", "nan"})  # left to the shared parser
 _PARSER_PREFIX = re.compile(r"^bad --opt ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"): ")
@@ -517,7 +550,7 @@ def parse_schedule(text: str) -> Schedule:
         raise UsageError(f"is too long ({len(text)} characters; at most {MAX_SPEC_CHARS})", parameter="schedule")
     if not text.strip():
         raise UsageError("is empty: give a schedule such as 'cosine(T_max=100)'", parameter="schedule")
-    masked, dotted_name, words = _lift_extensions(text)
+    masked, words = _lift_words(text)
     try:
         calls = parse_optimizer_list(masked)
     except UsageError as error:
@@ -526,18 +559,12 @@ def parse_schedule(text: str) -> Schedule:
     if len(calls) != 1:
         raise UsageError(f"bad spec {_shown(text)}: give one schedule (found {len(calls)})", parameter="schedule")
     kwargs = {**calls[0].kwargs, **words}
-    return resolve_schedule(dotted_name or calls[0].name, kwargs)
+    return resolve_schedule(calls[0].name, kwargs)
 
 
-def _lift_extensions(text: str) -> tuple[str, str | None, dict[str, str]]:
-    """(text the optimiser grammar reads, the dotted name or None, word values by folded keyword).
-
-    A dotted name becomes its last part, right-aligned in its place; a word value becomes `0` padded with spaces to its
-    length, so the parser's columns still point into the text as typed."""
-    dotted = _DOTTED_NAME.match(text)
-    if dotted:
-        class_name = dotted.group(1).rsplit(".", 1)[1]
-        text = text[: dotted.start(1)] + class_name.rjust(len(dotted.group(1))) + text[dotted.end(1):]
+def _lift_words(text: str) -> tuple[str, dict[str, str]]:
+    """(text the optimiser grammar reads, word values by folded keyword): a word value becomes `0` padded with
+    spaces to its length, so the parser's columns still point into the text as typed."""
     words: dict[str, str] = {}
 
     def mask(match: re.Match[str]) -> str:
@@ -547,7 +574,7 @@ def _lift_extensions(text: str) -> tuple[str, str | None, dict[str, str]]:
         words[_fold(match.group(1))] = value.strip("'\"") if value[0] in "'\"" else value
         return match.group(1) + match.group(2) + "0".ljust(len(value))
 
-    return _WORD_VALUE.sub(mask, text), dotted.group(1) if dotted else None, words
+    return _WORD_VALUE.sub(mask, text), words
 
 
 def _shown(text: str, limit: int = 80) -> str:

@@ -1,72 +1,82 @@
-"""Parse what people type on the command line into frozen, JSON-able specs.
+"""Parse what people type on the command line into frozen, JSON-able syntax; nothing typed is ever evaluated.
 
-`--opt` lists go through two layers:
+`--opt` lists are read here into calls, `parse_optimizer_list(["adam(lr=0.05, betas=(0.9, 0.99)),sgd"])` gives
+`[OptimizerCall("adam", {"lr": 0.05, "betas": (0.9, 0.99)}), OptimizerCall("sgd", {})]`; `optviz.racing` resolves
+each call against the optimiser registry (or an import path) into one `Run`.
 
-1. Syntax (pure, no registry): `parse_optimizer_list(["adam(lr=0.05, betas=(0.9, 0.99)),sgd"])` gives
-   `[OptimizerCall("adam", {"lr": 0.05, "betas": (0.9, 0.99)}), OptimizerCall("sgd", {})]`.
-2. Resolution: `resolve_optimizers(calls)` looks each name up in the optimiser registry, fills every
-   hyperparameter with torch.optim's defaults, validates with torch's rules and gives each a unique label.
+The grammar of one `--opt` text, read by a hand-written tokenizer and recursive-descent parser (every error names
+the item, what was expected and the column):
 
-The grammar of one `--opt` text, read by a hand-written tokenizer and recursive-descent parser (nothing the user
-types is ever evaluated, and every error names the item, what was expected and the column):
+    list    := item ("," item)*
+    item    := PATH [ "(" [ kwarg ("," kwarg)* [","] ] ")" ]
+    kwarg   := NAME "=" value
+    value   := NUMBER | true | false | none | STRING
+             | "(" [ value ("," value)* [","] ] ")"          a tuple
+             | "[" [ value ("," value)* [","] ] "]"          a list, read as a tuple
+             | PATH "(" [ kwarg ("," kwarg)* [","] ] ")"     a call, e.g. schedule=cosine(T_max=100)
+    PATH    := DOTTED [ ":" DOTTED ]                         adam, torch.optim.ASGD, package.module:ClassName
+    DOTTED  := NAME ("." IDENT)*
+    NAME    := [A-Za-z_][A-Za-z0-9_-]*        IDENT := [A-Za-z_][A-Za-z0-9_]*
+    STRING  := '...' | "..."                  no escapes, no line breaks
+    NUMBER  := Python's decimal int/float literals with an optional sign: 1, -1, +2, .5, 1e-3, 1_000
 
-    list   := item ("," item)*
-    item   := NAME [ "(" [ kwarg ("," kwarg)* [","] ] ")" ]
-    kwarg  := NAME "=" value
-    value  := NUMBER | true | false | none | "(" [ value ("," value)* [","] ] ")"
-    NAME   := [A-Za-z_][A-Za-z0-9_-]*
-    NUMBER := Python's decimal int/float literals with an optional sign: 1, -1, +2, .5, 1e-3, 1_000
-
-true/false/none are read in any case (True, FALSE, None). As in Python, `(x)` is just x and `(x,)` is a 1-tuple.
+true/false/none are read in any case (True, FALSE, None). As in Python, `(x)` is just x and `(x,)` is a 1-tuple;
+a bracketed list is a tuple too (`betas=[0.9, 0.99]` is `betas=(0.9, 0.99)`, `[x]` is `(x,)`).
 Keywords are folded like registry names (`Weight-Decay` -> `weight_decay`). Numbers must be finite (1e999 is refused).
-Integers stay `int` in an OptimizerCall; the registry's checks turn them into floats.
+Integers stay `int` in an OptimizerCall; the registry's checks turn them into floats. A call value is an
+OptimizerCall too; what it names is looked up by whoever reads the keyword (the schedules registry for `schedule`).
 
-Also here: `parse_start("1.5, -2")` and `parse_size("1280x720")`.
+Also here: `format_number` (how every number is shown to people), `parse_start("1.5, -2")` and
+`parse_size("1280x720")`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
 from optviz.errors import UsageError
-from optviz.optimizers import OPTIMIZERS, OptimizerDef
-from optviz.optimizers.base import HyperValue
-
-Value = int | float | bool | None | tuple["Value", ...]
 
 MAX_TEXT_CHARS = 2000  # one --opt text; far beyond any real list, small enough that errors stay readable
 MAX_NAME_CHARS = 40  # optimiser names and keywords; the longest real one is about 25
+MAX_PATH_CHARS = 200  # import paths such as torch.optim.lr_scheduler.CosineAnnealingWarmRestarts
+MAX_STRING_CHARS = 100  # quoted values such as "strong_wolfe"
 MAX_TUPLE_DEPTH = 8  # (((0.9))) nesting; real hyperparameters are at most pairs
 _SHOWN_CHARS = 80  # longer items are cut in error messages
 _SHOWN_TOKEN_CHARS = 30  # and longer names or numbers
 _SHOWN_MESSAGE_CHARS = 300  # and the registry's messages
 
 # torch.optim's implementation switches: they pick a kernel (for-each, fused, CUDA-graph capturable,
-# autograd-differentiable) but never change the update's mathematics, so they are accepted and dropped.
+# autograd-differentiable) but never change the update's mathematics, so built-ins accept and drop them.
 TORCH_SWITCHES = frozenset({"foreach", "fused", "capturable", "differentiable"})
 
 _DIGITS = r"[0-9](?:_?[0-9])*"
 _NUMBER = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?[0-9]+)?")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+_PATH = re.compile(rf"{_DOTTED}(?::{_DOTTED})?")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _WORDS: dict[str, Value] = {"true": True, "false": False, "none": None}
 _NOT_FINITE = frozenset({"inf", "infinity", "nan"})
+_CLOSING = {"(": ")", "[": "]"}
+_QUOTES = "'\""
 
 
-# --------------------------------------------------------------------------- syntax layer
+# --------------------------------------------------------------------------- syntax
 
 
 @dataclass(frozen=True)
 class OptimizerCall:
-    """One `--opt` item as written: a name and keyword values, nothing looked up yet."""
+    """One `--opt` item (or a call value such as `cosine(T_max=100)`) as written: nothing looked up yet."""
 
-    name: str
+    name: str  # a registry name or an import path, as typed
     kwargs: dict[str, Value]
     text: str  # the item as typed, stripped
+
+
+Value = int | float | bool | None | str | tuple["Value", ...] | OptimizerCall
 
 
 def parse_optimizer_list(texts: Sequence[str] | str) -> list[OptimizerCall]:
@@ -87,9 +97,15 @@ def format_value(value: Value) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, str):
+        if "'" in value and '"' in value:
+            raise TypeError(f"a spec string cannot hold both quotes: {value!r}")
+        return f"'{value}'" if "'" not in value else f'"{value}"'
     if isinstance(value, tuple):
         inner = ", ".join(format_value(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, OptimizerCall):  # a call value keeps its parentheses: a bare word is no value
+        return format_call(value.name, value.kwargs) if value.kwargs else f"{value.name}()"
     raise TypeError(f"not a spec value: {value!r}")
 
 
@@ -98,6 +114,43 @@ def format_call(name: str, kwargs: Mapping[str, Value]) -> str:
     if not kwargs:
         return name
     return f"{name}({', '.join(f'{key}={format_value(value)}' for key, value in kwargs.items())})"
+
+
+def format_number(value: float, digits: int | None = 3) -> str:
+    """How optviz shows a number to people (legends, labels, tables): `digits` significant digits (None: the
+    shortest text that is exactly the value), short exponents, whole parts up to 10^6 in full.
+
+    0.05 -> "0.05", 0.0316227766 -> "0.0316", 1e-05 -> "1e-5", 1000.0 -> "1000", 12345.6 -> "12346",
+    2e6 -> "2e+6", -0.0 -> "0", inf -> "inf"; with digits=None, 0.12345 -> "0.12345" and 1.0 -> "1".
+    """
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        return str(float(value))
+    if digits is None:
+        text = repr(float(value))
+        text = text[:-2] if text.endswith(".0") else text
+    else:
+        if 1 <= abs(value) < 1e6:
+            digits = max(digits, len(str(int(abs(value)))))
+        text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{'+' if int(exponent) > 0 else '-'}{abs(int(exponent))}"
+    return text
+
+
+def show_value(value: Value, digits: int | None = 3) -> str:
+    """A value as people read it in labels: spec syntax, every number through `format_number`, words bare."""
+    if isinstance(value, bool) or value is None:
+        return format_value(value)
+    if isinstance(value, int | float):
+        return format_number(value, digits)
+    if isinstance(value, str) and _PLAIN_NAME.fullmatch(value) and value.lower() not in {*_WORDS, *_NOT_FINITE}:
+        return value
+    if isinstance(value, tuple):
+        return "(" + ", ".join(show_value(v, digits) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return format_value(value)
 
 
 def _quote(text: str, limit: int = _SHOWN_CHARS) -> str:
@@ -118,22 +171,30 @@ def _parse_text(text: str) -> list[OptimizerCall]:
 
 
 def _split_items(text: str) -> list[str]:
-    """Split on commas outside parentheses; refuse empty items and unbalanced parentheses."""
+    """Split on commas outside brackets and quotes; refuse empty items, unbalanced brackets and open quotes."""
     items: list[str] = []
-    open_columns: list[int] = []
-    start = 0
-    for index, char in enumerate(text):
-        if char == "(":
-            open_columns.append(index + 1)
-        elif char == ")":
-            if not open_columns:
-                raise UsageError(f"bad --opt {_quote(text)}: unmatched ')' at column {index + 1}")
-            open_columns.pop()
-        elif char == "," and not open_columns:
+    open_brackets: list[tuple[str, int]] = []
+    start, index = 0, 0
+    while index < len(text):
+        char = text[index]
+        if char in _QUOTES:
+            end = text.find(char, index + 1)
+            if end < 0:
+                raise UsageError(f"bad --opt {_quote(text)}: the quote {char} at column {index + 1} is never closed")
+            index = end
+        elif char in _CLOSING:
+            open_brackets.append((char, index + 1))
+        elif char in ")]":
+            if not open_brackets or _CLOSING[open_brackets[-1][0]] != char:
+                raise UsageError(f"bad --opt {_quote(text)}: unmatched '{char}' at column {index + 1}")
+            open_brackets.pop()
+        elif char == "," and not open_brackets:
             items.append(_non_empty_item(text, start, index))
             start = index + 1
-    if open_columns:
-        raise UsageError(f"bad --opt {_quote(text)}: '(' at column {open_columns[-1]} is never closed")
+        index += 1
+    if open_brackets:
+        bracket, column = open_brackets[-1]
+        raise UsageError(f"bad --opt {_quote(text)}: '{bracket}' at column {column} is never closed")
     items.append(_non_empty_item(text, start, len(text)))
     return items
 
@@ -153,10 +214,10 @@ def _non_empty_item(text: str, start: int, end: int) -> str:
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "name", "number", "end", or the punctuation itself: "(", ")", ",", "="
+    kind: str  # "name", "number", "string", "end", or the punctuation itself: "(", ")", "[", "]", ",", "="
     text: str
     column: int  # 1-based, within the item
-    value: Value = None  # numbers only
+    value: Value = None  # numbers and strings only
 
 
 class _ItemParser:
@@ -177,10 +238,12 @@ class _ItemParser:
         if at == len(text):
             self.position = at
             return _Token("end", "", column)
-        if text[at] in "(),=":
+        if text[at] in "()[],=":
             self.position = at + 1
             return _Token(text[at], text[at], column)
-        if match := _NAME.match(text, at):
+        if text[at] in _QUOTES:
+            return self._string(at, column)
+        if match := _PATH.match(text, at):
             self.position = match.end()
             return _Token("name", self._name(match.group(), column), column)
         if match := _NUMBER.match(text, at):
@@ -188,9 +251,20 @@ class _ItemParser:
             return _Token("number", match.group(), column, self._number(match.group(), column))
         self._fail(f"unexpected character {text[at]!r}", column)
 
+    def _string(self, at: int, column: int) -> _Token:
+        end = self.item.find(self.item[at], at + 1)  # _split_items made sure the quote is closed
+        value = self.item[at + 1: end]
+        if "\n" in value or "\r" in value:
+            self._fail("a quoted string cannot span lines", column)
+        if len(value) > MAX_STRING_CHARS:
+            self._fail(f"quoted string longer than {MAX_STRING_CHARS} characters", column)
+        self.position = end + 1
+        return _Token("string", self.item[at: end + 1], column, value)
+
     def _name(self, name: str, column: int) -> str:
-        if len(name) > MAX_NAME_CHARS:
-            self._fail(f"name {_quote(name, _SHOWN_TOKEN_CHARS)} is longer than {MAX_NAME_CHARS} characters", column)
+        limit = MAX_NAME_CHARS if _PLAIN_NAME.fullmatch(name) else MAX_PATH_CHARS
+        if len(name) > limit:
+            self._fail(f"name {_quote(name, _SHOWN_TOKEN_CHARS)} is longer than {limit} characters", column)
         return name
 
     def _number(self, literal: str, column: int) -> int | float:
@@ -216,26 +290,27 @@ class _ItemParser:
     def parse(self) -> OptimizerCall:
         if self.token.kind != "name":
             self._unexpected("an optimizer name")
+        start = self.token.column - 1
         name = self._advance().text
         kwargs: dict[str, Value] = {}
         if self.token.kind == "(":
             self._advance()
-            kwargs = self._keywords(name)
+            kwargs = self._keywords(name, depth=0)
             if self.token.kind != "end":
                 self._unexpected("',' after ')'")
         elif self.token.kind != "end":
             self._unexpected(f"'(' or ',' after '{_shorten(name)}'")
-        return OptimizerCall(name=name, kwargs=kwargs, text=self.item)
+        return OptimizerCall(name=name, kwargs=kwargs, text=self.item[start:].strip())
 
-    def _keywords(self, name: str) -> dict[str, Value]:
+    def _keywords(self, name: str, depth: int) -> dict[str, Value]:
         """`key=value, ...` up to and including the closing parenthesis."""
         kwargs: dict[str, Value] = {}
         while self.token.kind != ")":
             key_token = self.token
             is_word = key_token.kind == "name" and key_token.text.lower() in _WORDS
-            if key_token.kind in ("number", "(") or is_word:
+            if key_token.kind in ("number", "string", "(", "[") or is_word:
                 self._fail(f"arguments must be keyword=value, e.g. {_shorten(name)}(lr=0.1)", key_token.column)
-            if key_token.kind != "name":
+            if key_token.kind != "name" or not _PLAIN_NAME.fullmatch(key_token.text):
                 self._unexpected("a keyword such as lr=0.1")
             self._advance()
             if self.token.kind != "=":
@@ -244,96 +319,67 @@ class _ItemParser:
             key = key_token.text.lower().replace("-", "_")
             if key in kwargs:
                 self._fail(f"keyword '{_shorten(key_token.text)}' given twice", key_token.column)
-            kwargs[key] = self._value(_shorten(key_token.text), depth=0)
-            self._after_element(f"the value of '{_shorten(key_token.text)}'")
+            kwargs[key] = self._value(_shorten(key_token.text), depth)
+            self._after_element(f"the value of '{_shorten(key_token.text)}'", ")")
         self._advance()
         return kwargs
 
-    def _after_element(self, what: str) -> None:
-        """After a keyword's value or a tuple entry: a comma (maybe then the closing ')'), or the ')'."""
+    def _after_element(self, what: str, closing: str) -> None:
+        """After a keyword's value or a tuple entry: a comma (maybe then the closing bracket), or the bracket."""
         if self.token.kind == ",":
             self._advance()
-        elif self.token.kind != ")":
-            self._unexpected(f"',' or ')' after {what}")
+        elif self.token.kind != closing:
+            self._unexpected(f"',' or '{closing}' after {what}")
 
     def _value(self, key: str, depth: int) -> Value:
         token = self.token
-        if token.kind == "number":
+        if token.kind in ("number", "string"):
             return self._advance().value
         if token.kind == "name" and token.text.lower() in _WORDS:
             self._advance()
             return _WORDS[token.text.lower()]
         if token.kind == "name" and token.text.lower() in _NOT_FINITE:
             self._fail(f"'{token.text}' is not allowed (values must be finite numbers)", token.column)
-        if token.kind == "(":
+        if token.kind in ("(", "[") or token.kind == "name":
             if depth >= MAX_TUPLE_DEPTH:
-                self._fail(f"tuples nested more than {MAX_TUPLE_DEPTH} deep", token.column)
-            return self._tuple(key, depth + 1)
-        self._unexpected(f"a number, true, false, none or a tuple for '{key}'")
+                self._fail(f"values nested more than {MAX_TUPLE_DEPTH} deep", token.column)
+        if token.kind in ("(", "["):
+            return self._sequence(key, depth + 1)
+        if token.kind == "name":
+            return self._call(key, depth + 1)
+        self._unexpected(f"a number, true, false, none, a quoted string, a tuple or a call for '{key}'")
 
-    def _tuple(self, key: str, depth: int) -> Value:
-        """`(a, b)`, `(a,)`, `()`; a parenthesised value without a comma is the value itself, as in Python."""
+    def _call(self, key: str, depth: int) -> OptimizerCall:
+        """`name(key=value, ...)` as a value; a bare name is refused (quote a word: 'linear')."""
+        name_token = self._advance()
+        if self.token.kind != "(":
+            self._fail(f"expected a number, true, false, none, a quoted string, a tuple or a call for '{key}', "
+                       f"found {_quote(name_token.text, _SHOWN_TOKEN_CHARS)} (quote a word: "
+                       f"'{_shorten(name_token.text)}')", name_token.column)
         self._advance()
+        kwargs = self._keywords(name_token.text, depth)
+        text = self.item[name_token.column - 1: self._previous_end()]
+        return OptimizerCall(name=name_token.text, kwargs=kwargs, text=text)
+
+    def _previous_end(self) -> int:
+        """Index just past the ')' that was consumed last (the current token starts after it, maybe after spaces)."""
+        return self.item.rindex(")", 0, self.token.column - 1 if self.token.kind != "end" else len(self.item)) + 1
+
+    def _sequence(self, key: str, depth: int) -> Value:
+        """`(a, b)`, `(a,)`, `()`, `[a, b]`; a parenthesised value without a comma is the value itself, as in
+        Python; a bracketed list is always a tuple."""
+        opening = self._advance().kind
+        closing = _CLOSING[opening]
         entries: list[Value] = []
         saw_comma = False
-        while self.token.kind != ")":
+        while self.token.kind != closing:
             entries.append(self._value(key, depth))
             saw_comma = saw_comma or self.token.kind == ","
-            self._after_element(f"an entry of '{key}'")
+            self._after_element(f"an entry of '{key}'", closing)
         self._advance()
-        return entries[0] if len(entries) == 1 and not saw_comma else tuple(entries)
-
-
-# --------------------------------------------------------------------------- resolution layer
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """One optimiser of a run, fully resolved; echoed into the JSON output so any run can be reproduced."""
-
-    label: str  # unique within the run: the name, or the name with the user's keywords when it repeats
-    optimizer: str  # canonical registry name
-    params: dict[str, HyperValue]  # every hyperparameter, defaults filled in, validated
-    lr_given: bool  # the user set lr
-
-
-def resolve_optimizers(calls: Sequence[OptimizerCall]) -> list[OptimizerSpec]:
-    """Look each call up in the registry, fill and check its hyperparameters, and label it.
-
-    Labels are the canonical name when that optimiser appears once; when it repeats, each shows the
-    keywords the user gave, normalised (`adam(lr=0.05)`, `adam(lr=0.01)`), and items that are still
-    identical get ` #2`, ` #3`.
-    """
-    resolved = [_resolve(call) for call in calls]
-    repeats = Counter(entry.name for entry, _, _ in resolved)
-    seen: Counter[str] = Counter()
-    specs = []
-    for entry, given, params in resolved:
-        label = entry.name
-        if repeats[entry.name] > 1:  # the keywords the user gave, in the registry's order, as validated
-            shown = {h.name: params[h.name] for h in entry.hyperparameters if h.name in given}
-            label = format_call(entry.name, shown)
-        seen[label] += 1
-        if seen[label] > 1:
-            label = f"{label} #{seen[label]}"
-        specs.append(OptimizerSpec(label=label, optimizer=entry.name, params=params, lr_given="lr" in given))
-    return specs
-
-
-def _resolve(call: OptimizerCall) -> tuple[OptimizerDef, dict[str, Value], dict[str, HyperValue]]:
-    """(registry entry, the user's keywords without torch's switches, every hyperparameter)."""
-    entry = OPTIMIZERS.get(call.name)
-    for key in TORCH_SWITCHES.intersection(call.kwargs):
-        if not (call.kwargs[key] is None or isinstance(call.kwargs[key], bool)):
-            raise UsageError(f"bad --opt {_quote(call.text)}: {key} must be true, false or none "
-                             f"(got {format_value(call.kwargs[key])})")
-    given = {key: value for key, value in call.kwargs.items() if key not in TORCH_SWITCHES}
-    try:
-        params = entry.resolve(given)
-    except UsageError as error:
-        # the registry quotes the value it refuses; a long tuple would make a long message
-        raise UsageError(f"bad --opt {_quote(call.text)}: {_shorten(str(error), _SHOWN_MESSAGE_CHARS)}") from error
-    return entry, given, params
+        if opening == "(" and len(entries) == 1 and not saw_comma:
+            return entries[0]
+        return tuple(entries)
 
 
 # --------------------------------------------------------------------------- start points and sizes
@@ -394,8 +440,9 @@ def parse_size(text: str) -> tuple[int, int]:
     """`--size WxH` in pixels ("1280x720", "1280 X 720", "1280×720"): two positive integers (width, height)."""
     match = _SIZE.fullmatch(text) if len(text) <= _MAX_SHORT_TEXT else None
     if not match:
-        raise UsageError(f"bad --size {_quote(text)}: expected WIDTHxHEIGHT in pixels, such as 1280x720")
+        raise UsageError(f"bad value {_quote(text)}: expected WIDTHxHEIGHT in pixels, such as 1280x720",
+                         parameter="size")
     width, height = int(match.group(1)), int(match.group(2))
     if width < 1 or height < 1:
-        raise UsageError(f"bad --size {_quote(text)}: width and height must be at least 1 pixel")
+        raise UsageError(f"bad value {_quote(text)}: width and height must be at least 1 pixel", parameter="size")
     return width, height

@@ -95,10 +95,7 @@ def run_document(race: Race, run_index: int, start_index: int, include_trajector
     diverged_step = int(race.trajectories.diverged_step[run_index, start_index])
     final = positions[-1]
     document = {
-        "label": run.label,
-        "optimizer": run.optimizer,
-        "params": dict(run.params),
-        "lr_source": run.lr_source,
+        **run.to_json(),
         "final": {**dict(zip(race.function.coordinates, final)), "loss": losses[-1]},
         "best_loss": losses.min(),
         "distance_to_minimum": distance_to_minimum(final, race.function),

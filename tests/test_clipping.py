@@ -12,6 +12,8 @@ from hypothesis.extra.numpy import arrays
 
 from optviz.clipping import clip_by_norm, clip_by_value
 from optviz.errors import UsageError
+from optviz.specs import format_number
+from tests.torch_reference import assert_paths_agree, requires_torch, torch
 
 
 def _random_gradients(seed: int, rows: int = 64, dims: int = 2) -> np.ndarray:
@@ -101,3 +103,104 @@ def test_refusals_name_the_parameter(call, parameter, expected):
     with pytest.raises(UsageError) as error:
         call(np.ones((2, 2)))
     assert error.value.parameter == parameter and expected in error.value.message
+
+
+# --------------------------------------------------------------------------- wired into races (api.race)
+
+# (optviz spec, torch class, torch kwargs, clip keywords, schedule or None). Adam with a hard clip at lr 0.05
+# oscillates across rosenbrock's valley chaotically (last-bit differences grow to 1e-5 within 150 steps, as they
+# do between torch and torch with the two gradients), so its cases keep a stable lr.
+CLIP_CASES = [
+    ("sgd(lr=1e-3, momentum=0.9)", "SGD", {"lr": 1e-3, "momentum": 0.9}, {"clip_norm": 1.0}, None),
+    ("sgd(lr=0.01)", "SGD", {"lr": 0.01}, {"clip_norm": 5.0}, None),
+    ("adam(lr=0.01)", "Adam", {"lr": 0.01}, {"clip_norm": 0.5}, None),
+    ("adam(lr=0.02, weight_decay=0.01)", "Adam", {"lr": 0.02, "weight_decay": 0.01}, {"clip_value": 1.0}, None),
+    ("rmsprop(lr=0.01)", "RMSprop", {"lr": 0.01}, {"clip_value": 2.0}, None),
+    ("sgd(lr=0.01, momentum=0.9)", "SGD", {"lr": 0.01, "momentum": 0.9}, {"clip_norm": 1.0}, "cosine(T_max=200)"),
+    ("torch.optim.Adam(lr=0.01)", "Adam", {"lr": 0.01}, {"clip_norm": 0.5}, None),
+    ("torch.optim.SGD(lr=0.01, momentum=0.9)", "SGD", {"lr": 0.01, "momentum": 0.9}, {"clip_value": 1.0},
+     "step(step_size=50, gamma=0.5)"),
+]
+
+
+def _torch_clipped_race(torch, cls, kwargs, clip, schedule, steps, start=(-1.5, 2.0)):
+    """clip_grad_norm_ / clip_grad_value_ after backward(), before opt.step(); scheduler.step() after it."""
+    x = torch.tensor(start, requires_grad=True)
+    opt = getattr(torch.optim, cls)([x], **kwargs)
+    scheduler = None
+    if schedule is not None:
+        from tests.test_schedules import _scheduler_for
+
+        scheduler = _scheduler_for(torch, schedule, opt, steps)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        ((1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2).backward()
+        if "clip_norm" in clip:
+            torch.nn.utils.clip_grad_norm_([x], clip["clip_norm"])
+        else:
+            torch.nn.utils.clip_grad_value_([x], clip["clip_value"])
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+        out.append(x.detach().numpy().copy())
+    return np.array(out)
+
+
+@requires_torch
+@pytest.mark.parametrize(("spec", "cls", "kwargs", "clip", "schedule"), CLIP_CASES)
+def test_a_clipped_race_matches_torch_through_the_api(spec, cls, kwargs, clip, schedule):
+    import optviz
+    from optviz.schedules import parse_schedule
+
+    steps = 200
+    race = optviz.race("rosenbrock", [spec], steps=steps, tune=False, schedule=schedule, **clip)
+    theirs = _torch_clipped_race(torch, cls, kwargs, clip, None if schedule is None else parse_schedule(schedule),
+                                 steps)
+    assert not np.any(race.trajectories.diverged_step >= 0)
+    assert_paths_agree(race.trajectories.positions[1:, 0, 0], theirs)
+    (run,) = race.runs
+    (kind, threshold), = clip.items()
+    assert run.clip.kind == kind and run.clip.threshold == threshold
+    assert f"{kind}={format_number(threshold)}" in run.label
+    assert race.stats["runs"][0]["clip"][kind] == threshold
+
+
+def test_clipping_changes_the_path_only_when_asked():
+    import optviz
+
+    plain = optviz.race("rosenbrock", ["sgd(lr=1e-3)"], steps=30, tune=False)
+    clipped = optviz.race("rosenbrock", ["sgd(lr=1e-3)"], steps=30, tune=False, clip_norm=1.0)
+    assert plain.runs[0].clip is None and plain.stats["runs"][0]["clip"] is None
+    assert "clip" not in plain.runs[0].label and clipped.runs[0].label == "sgd lr=0.001, clip_norm=1"
+    assert not np.array_equal(plain.trajectories.positions, clipped.trajectories.positions)
+
+
+@pytest.mark.parametrize(("keywords", "parameter", "expected"), [
+    ({"clip_norm": 1.0, "clip_value": 1.0}, "clip_value", "not both"),
+    ({"clip_norm": -1.0}, "clip_norm", "must be a finite number > 0"),
+    ({"clip_value": float("nan")}, "clip_value", "must be a finite number > 0"),
+])
+def test_the_api_refuses_bad_clipping(keywords, parameter, expected):
+    import optviz
+
+    with pytest.raises(UsageError) as error:
+        optviz.race("rosenbrock", ["adam"], steps=3, **keywords)
+    assert error.value.parameter == parameter and expected in error.value.message
+
+
+def test_the_clip_options_reach_the_race_from_the_cli():
+    import json
+
+    from typer.testing import CliRunner
+
+    from optviz.cli import app
+
+    result = CliRunner().invoke(app, ["stats", "--opt", "sgd(lr=1e-3)", "--steps", "5", "--clip-value", "0.5",
+                                      "--schedule", "exponential(gamma=0.9)"])
+    assert result.exit_code == 0, result.output
+    (run,) = json.loads(result.stdout)["runs"]
+    assert run["clip"] == {"clip_value": 0.5} and run["schedule"]["name"] == "exponential"
+    assert run["label"] == "sgd lr=0.001, schedule=exponential(gamma=0.9), clip_value=0.5"
+    bad = CliRunner().invoke(app, ["stats", "--clip-norm", "0"])
+    assert bad.exit_code == 2 and "--clip-norm" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

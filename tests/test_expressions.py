@@ -294,7 +294,12 @@ def agreeing_estimate(estimate, at, direction):
     return fine, bool(finite and abs(coarse - fine) <= 1e-5 * scale and abs(before - after) <= 1e-2 * scale)
 
 
-@given(SMOOTH_TREES, st.floats(-2, 2), st.floats(-2, 2))
+# Points closer to 0 than 1e-6 (but not 0) are left out: a difference with step h = 1e-4 cannot see a feature at
+# 1e-135 (-(-hypot(x, y)) at x = y = 1e-135 has an exact Hessian of 3.6e134 that no finite difference resolves).
+RESOLVABLE = st.floats(-2, 2).filter(lambda v: v == 0 or abs(v) > 1e-6)
+
+
+@given(SMOOTH_TREES, RESOLVABLE, RESOLVABLE)
 @example(Call("hypot", (Number(0.0), Variable("x"))), 5.427808869565132e-45, 0.0)  # a kink closer than h
 @settings(suppress_health_check=[HealthCheck.filter_too_much])
 def test_gradient_and_hessian_match_finite_differences(tree, x0, y0):

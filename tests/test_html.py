@@ -24,13 +24,13 @@ from PIL import Image
 
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS
-from optviz.racing import run_race
 from optviz.render import RenderSpec, render_race
 from optviz.render.html import LR_SOURCES, MISSING, notebook_html, race_page, results_table
 from optviz.render.scene import RaceScene
 from optviz.render.schedule import frame_schedule
 from optviz.render.theme import THEMES
-from optviz.specs import parse_optimizer_list, resolve_optimizers
+from optviz.racing import resolve_runs, run_race
+from optviz.specs import parse_optimizer_list
 from optviz.stats import race_document
 
 SIZE = (320, 240)
@@ -39,7 +39,7 @@ FRAMES = 9
 
 
 def make_race(optimizers: str, starts=((-1.5, 2.0),)):
-    specs = resolve_optimizers(parse_optimizer_list(optimizers))
+    specs = resolve_runs(parse_optimizer_list(optimizers))
     return run_race(FUNCTIONS.get("rosenbrock"), specs, list(starts), STEPS, tune=False)
 
 
@@ -193,6 +193,16 @@ def test_table_has_one_row_per_run_with_the_numbers_of_race_document(page, race)
     assert any(entry["diverged"] for entry in document) and row[5] != MISSING  # the diverging run shows its step
 
 
+def test_a_narrow_window_scrolls_the_table_instead_of_wrapping_its_cells(page, race):
+    _, text, parsed = page
+    assert re.search(r"th, td \{[^}]*white-space: nowrap", text)
+    assert re.search(r"\.results \{[^}]*overflow-x: auto", text)
+    assert '<div class="results"><table>' in text
+    snippet = notebook_html(race, size=SIZE, frames=2)
+    assert "overflow-x:auto" in snippet and snippet.count("white-space:nowrap") == len(Page(snippet).rows) * 6
+    assert '<table style="border-collapse:collapse">' in snippet  # one rule under each row, not one per cell
+
+
 def test_a_race_from_two_starts_has_a_row_per_run_and_start(two_starts, tmp_path):
     parsed = Page(render_race(two_starts, spec_for(tmp_path, frames=3)).read_text(encoding="utf-8"))
     head, *rows = parsed.rows
@@ -267,6 +277,11 @@ def test_notebook_snippet_defaults_to_a_notebook_column(race, private_tmp):
     assert (image["width"], image["height"]) == ("960", "540")
 
 
+def test_notebook_snippet_takes_the_size_as_text_like_save(race, private_tmp):
+    (image,) = Page(notebook_html(race, size="352x264", frames=2)).all("img")
+    assert (image["width"], image["height"]) == ("352", "264")
+
+
 def test_notebook_snippet_as_mp4_is_a_looping_muted_video(race, private_tmp, tmp_path):
     (video,) = Page(notebook_html(race, format="mp4", size=SIZE, frames=FRAMES, hold=0.0)).all("video")
     assert {"autoplay", "loop", "muted", "controls"} <= set(video)
@@ -275,12 +290,12 @@ def test_notebook_snippet_as_mp4_is_a_looping_muted_video(race, private_tmp, tmp
 
 
 @pytest.mark.parametrize(("options", "parameter"), [({"format": "webm"}, "format"), ({"format": "png"}, "format"),
-                                                    ({"out": Path("x.gif")}, "out"), ({"fps": 0}, None)])
+                                                    ({"out": Path("x.gif")}, "out"), ({"fps": 0}, "fps"),
+                                                    ({"size": "tiny"}, "size"), ({"bogus": 1}, "bogus")])
 def test_notebook_snippet_refuses_bad_options(race, private_tmp, options, parameter):
     with pytest.raises(UsageError) as caught:
-        notebook_html(race, size=SIZE, **options)
-    if parameter:
-        assert caught.value.parameter == parameter
+        notebook_html(race, **{"size": SIZE, **options})
+    assert caught.value.parameter == parameter
     assert list(private_tmp.iterdir()) == []
 
 

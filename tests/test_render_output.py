@@ -11,6 +11,7 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import imageio_ffmpeg
 import numpy as np
@@ -19,12 +20,12 @@ from PIL import Image
 
 from optviz.errors import OutputError, UsageError
 from optviz.functions import FUNCTIONS
-from optviz.racing import run_race
 from optviz.render import RenderSpec, render_race, validate_render_spec
 from optviz.render.atomic import atomic_output
 from optviz.render.schedule import frame_schedule
-from optviz.render.spec import ANIMATION_FORMATS, FORMATS, STILL_FORMATS
-from optviz.specs import parse_optimizer_list, resolve_optimizers
+from optviz.racing import resolve_runs, run_race
+from optviz.render.spec import ANIMATION_FORMATS, FORMATS
+from optviz.specs import parse_optimizer_list
 
 SIZE = (320, 240)
 STEPS = 24
@@ -38,7 +39,7 @@ def umask() -> int:
 
 @pytest.fixture(scope="module")
 def race():
-    specs = resolve_optimizers(parse_optimizer_list("adam(lr=0.05),sgd(lr=1e-3)"))
+    specs = resolve_runs(parse_optimizer_list("adam(lr=0.05),sgd(lr=1e-3)"))
     return run_race(FUNCTIONS.get("rosenbrock"), specs, [(-1.5, 2.0)], STEPS, tune=False)
 
 
@@ -241,20 +242,22 @@ BAD_SPECS = [
     # (changes to a good spec, words the message must contain)
     ({"out": Path("race.txt")}, [".txt", ".gif", ".mp4", ".png", ".svg", ".pdf"]),
     ({"out": Path("race")}, ["no extension", ".gif"]),
-    ({"fps": 0.0}, ["--fps", "0"]),
-    ({"fps": -5.0}, ["--fps", "-5"]),
-    ({"fps": math.nan}, ["--fps", "nan"]),
-    ({"fps": 121.0, "out": Path("race.mp4")}, ["--fps", "121", "120"]),
-    ({"fps": 60.0}, ["--fps", "60", "50", "GIF"]),
-    ({"hold": -0.5}, ["--hold", "-0.5", "60"]),
-    ({"hold": 61.0}, ["--hold", "61", "60"]),
-    ({"size": (319, 600)}, ["--size", "width", "319", "320"]),
-    ({"size": (800, 239)}, ["--size", "height", "239", "240"]),
-    ({"size": (7681, 600)}, ["--size", "width", "7681", "7680"]),
-    ({"size": (7680, 7680)}, ["--size", "7680x7680", "pixels"]),
-    ({"frames": 1}, ["--frames", "1", "2..10000"]),
-    ({"frames": 10_001}, ["--frames", "10001"]),
-    ({"theme": "sepia"}, ["theme", "sepia", "light", "dark"]),
+    ({"fps": 0.0}, ["fps: ", "0"]),
+    ({"fps": -5.0}, ["fps: ", "-5"]),
+    ({"fps": math.nan}, ["fps: ", "nan"]),
+    ({"fps": 121.0, "out": Path("race.mp4")}, ["fps: ", "121", "120"]),
+    ({"fps": 60.0}, ["fps: ", "60", "50", "GIF"]),
+    ({"fps": 0.09}, ["fps: ", "0.09", "0.1"]),
+    ({"fps": 0.05, "out": Path("race.mp4")}, ["fps: ", "0.05", "0.1", "120"]),
+    ({"hold": -0.5}, ["hold: ", "-0.5", "60"]),
+    ({"hold": 61.0}, ["hold: ", "61", "60"]),
+    ({"size": (319, 600)}, ["size: ", "width", "319", "320"]),
+    ({"size": (800, 239)}, ["size: ", "height", "239", "240"]),
+    ({"size": (7681, 600)}, ["size: ", "width", "7681", "7680"]),
+    ({"size": (7680, 7680)}, ["size: ", "7680x7680", "pixels"]),
+    ({"frames": 1}, ["frames: ", "1", "2..10000"]),
+    ({"frames": 10_001}, ["frames: ", "10001"]),
+    ({"theme": "sepia"}, ["theme: ", "sepia", "light", "dark"]),
 ]
 
 
@@ -264,14 +267,15 @@ def test_validate_render_spec_names_the_bad_value(tmp_path, changes, words):
         changes = {**changes, "out": tmp_path / changes["out"]}
     with pytest.raises(UsageError) as raised:
         validate_render_spec(replace(RenderSpec(tmp_path / "race.gif"), **changes))
-    message = str(raised.value)
+    message = raised.value.cli_message()  # the CLI's wording: the parameter as its flag (`--fps: ...`)
     assert "\n" not in message
     for word in words:
         assert word in message
 
 
 @pytest.mark.parametrize("changes", [
-    {}, {"out": Path("RACE.Mp4"), "fps": 120.0}, {"fps": 50.0}, {"fps": 0.5}, {"hold": 0.0}, {"hold": 60.0},
+    {}, {"out": Path("RACE.Mp4"), "fps": 120.0}, {"fps": 50.0}, {"fps": 0.5}, {"fps": 0.1}, {"hold": 0.0},
+    {"hold": 60.0}, {"out": Path("race.mp4"), "fps": 0.1},
     {"size": (320, 240)}, {"size": (7680, 4320)}, {"size": (4320, 7680)}, {"frames": 2}, {"frames": 10_000},
     {"theme": "dark"}, {"out": Path("still.svg")}, {"out": Path("still.pdf")}, {"out": Path("still.png")},
 ])
@@ -317,8 +321,22 @@ def test_format_comes_from_the_suffix(name, fmt):
     assert RenderSpec(Path(name)).format == fmt
 
 
-def test_every_format_is_an_animation_or_a_still():
-    assert sorted(ANIMATION_FORMATS + STILL_FORMATS) == sorted(FORMATS) == ["gif", "html", "mp4", "pdf", "png", "svg"]
+def test_every_accepted_format_has_a_writer_and_no_other_is_accepted(tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from optviz.render.encoders import encoders
+
+    savefig_formats = set(FigureCanvasAgg(Figure()).get_supported_filetypes())
+    for fmt in FORMATS:
+        spec = RenderSpec(tmp_path / f"race.{fmt}")
+        validate_render_spec(spec)
+        assert spec.is_animation == (fmt in encoders())
+        assert spec.is_animation or fmt in savefig_formats
+    for fmt in sorted(savefig_formats - set(FORMATS)):  # matplotlib could, but optviz does not promise them
+        with pytest.raises(UsageError, match="output format"):
+            validate_render_spec(RenderSpec(tmp_path / f"race.{fmt}"))
+    assert sorted(FORMATS) == ["gif", "html", "mp4", "pdf", "png", "svg"]  # the formats the docs list
 
 
 # ------------------------------------------------------------------------------------------------ imports
@@ -334,3 +352,18 @@ def test_importing_render_and_spec_loads_no_drawing_or_video_library():
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(root)})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_fps_floor_fits_gif_delays_and_gives_ffmpeg_a_frame_rate():
+    from fractions import Fraction
+
+    from optviz.render.encoders.gif import frame_delays
+    from optviz.render.encoders.mp4 import _command
+    from optviz.render.spec import MAX_FPS, MAX_HOLD_SECONDS, MIN_FPS
+
+    assert max(frame_delays(5, MIN_FPS, MAX_HOLD_SECONDS)) <= 0xFFFF  # GIF's 16-bit centisecond field
+    for fps in (MIN_FPS, 0.123, 29.97, MAX_FPS):
+        animation = SimpleNamespace(size=(320, 240), fps=fps, hold=0.0)
+        command = _command(animation, Path("race.mp4"), None)
+        rate = Fraction(command[command.index("-framerate") + 1])
+        assert rate > 0 and abs(rate - Fraction(fps)) / Fraction(fps) < 1e-3

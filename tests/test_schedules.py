@@ -16,6 +16,7 @@ from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
 from optviz.schedules import SCHEDULES, Schedule, parse_schedule, resolve_schedule
+from tests.torch_reference import assert_paths_agree
 
 STEPS = 300
 RTOL = 1e-13
@@ -225,7 +226,7 @@ def test_label_shows_what_differs_from_the_defaults_and_json_round_trips():
     assert parse_schedule("cosine(T_max=300, eta_min=0)").label() == "cosine(T_max=300)"
     assert parse_schedule("Cosine(t_max=300, ETA_MIN=1e-4)").label() == "cosine(T_max=300, eta_min=0.0001)"
     assert parse_schedule("onecycle(max_lr=1, anneal_strategy='linear')").label() == \
-        "onecycle(max_lr=1.0, anneal_strategy=linear)"
+        "onecycle(max_lr=1, anneal_strategy=linear)"
     for name in SCHEDULES.names():
         schedule = next(resolve_schedule(name, kwargs) for kwargs, *_ in CASES[name])
         data = schedule.to_json()
@@ -367,3 +368,102 @@ def test_importing_schedules_does_not_import_torch():
     code = "import sys, optviz.schedules, optviz.clipping; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- wired into races (api.race)
+
+
+def _torch_race(torch, optimizer_class: str, optimizer_kwargs: dict, build, steps: int, start=(-1.5, 2.0)):
+    """Rosenbrock positions after each step: opt.step() then scheduler.step(), all float64."""
+    x = torch.tensor(start, requires_grad=True)
+    opt = getattr(torch.optim, optimizer_class)([x], **optimizer_kwargs)
+    scheduler = build(opt)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        ((1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2).backward()
+        opt.step()
+        scheduler.step()
+        out.append(x.detach().numpy().copy())
+    return np.array(out)
+
+
+def _on_screen(race, theirs):
+    """Steps 1.. while torch's path stays inside the plotted domain: a path flung far out by a too-large lr
+    amplifies the last-bit differences of the two gradients (autograd's and optviz's analytic one) without bound."""
+    (low_x, high_x), (low_y, high_y) = race.function.domain
+    outside = ~((low_x <= theirs[:, 0]) & (theirs[:, 0] <= high_x) & (low_y <= theirs[:, 1]) & (theirs[:, 1] <= high_y))
+    end = int(np.argmax(outside)) if outside.any() else len(theirs)
+    return race.trajectories.positions[1:end + 1, 0, 0], theirs[:end]
+
+
+RACE_LR = {"sgd": 1e-3, "adam": 0.01, "rmsprop": 1e-3}  # base lrs that keep rosenbrock from (-1.5, 2) on screen
+
+
+@pytest.mark.parametrize("route", ["native", "plugin"])
+@pytest.mark.parametrize(("name", "kwargs", "build", "torch_optimizer", "optimizer", "optimizer_kwargs"), PARITY)
+def test_a_race_with_a_schedule_matches_torch_through_the_api(route, name, kwargs, build, torch_optimizer, optimizer,
+                                                              optimizer_kwargs):  # build: see _scheduler_for
+    """--schedule on every optimiser, through optviz.race: the native transform rebuilt each step, or torch's own
+    class stepped by optviz with its param group's lr (and momentum or betas) set each step."""
+    import optviz
+    from optviz.specs import format_call
+
+    torch = _torch()
+    optimizer_kwargs = {**optimizer_kwargs, "lr": RACE_LR[optimizer]}
+    if "max_lr" in kwargs:  # onecycle ignores the optimiser's lr: keep its peak on screen too
+        kwargs = {**kwargs, "max_lr": 10 * RACE_LR[optimizer]}
+    spec = format_call(optimizer if route == "native" else f"torch.optim.{torch_optimizer}", optimizer_kwargs)
+    race = optviz.race("rosenbrock", [spec], schedule=format_call(name, kwargs), steps=STEPS, tune=False)
+    schedule = resolve_schedule(name, kwargs)
+    theirs = _torch_race(torch, torch_optimizer, optimizer_kwargs,
+                         lambda opt: _scheduler_for(torch, schedule, opt, STEPS), STEPS)
+    ours, theirs = _on_screen(race, theirs)
+    assert len(ours) >= 3, "the case diverges at once: it checks nothing"
+    assert_paths_agree(ours, theirs)  # 1e-9 relative to max(|x|, 1), the parity suites' definition
+    (run,) = race.runs
+    assert run.schedule == schedule
+    assert race.stats["runs"][0]["schedule"]["name"] == name
+    assert f"schedule={run.schedule.label()}" in run.label
+
+
+def test_a_schedule_inside_one_call_overrides_the_shared_one():
+    import optviz
+
+    race = optviz.race("rosenbrock", ["adam(lr=0.05, schedule=exponential(gamma=0.99))", "sgd(lr=1e-3)"],
+                       schedule="cosine(T_max=100)", steps=20)
+    own, shared = race.runs
+    assert own.schedule.name == "exponential" and shared.schedule.name == "cosine"
+    assert own.label == "adam lr=0.05, schedule=exponential(gamma=0.99)"
+    assert shared.label == "sgd lr=0.001, schedule=cosine(T_max=100)"
+
+
+def test_the_tuner_tunes_the_scheduled_run():
+    """The tuned lr is the base lr of the schedule: tuning runs the same scheduled transform it will race."""
+    import optviz
+
+    race = optviz.race("rosenbrock", ["sgd(momentum=0.9)"], schedule="cosine(T_max=300)", steps=300)
+    (run,) = race.runs
+    assert run.lr_source == "tuned" and run.schedule.name == "cosine"
+    assert run.label.startswith("sgd lr=") and "(tuned)" in run.label and "schedule=cosine(T_max=300)" in run.label
+    assert not np.any(race.trajectories.diverged_step >= 0)
+
+
+def test_a_bad_shared_schedule_is_a_usage_error_naming_schedule():
+    import optviz
+
+    with pytest.raises(UsageError) as caught:
+        optviz.race("rosenbrock", ["adam"], schedule="cosin(T_max=3)", steps=5)
+    assert caught.value.parameter == "schedule" and "did you mean 'cosine'" in str(caught.value)
+    with pytest.raises(UsageError) as caught:
+        optviz.race("rosenbrock", ["adam"], schedule=3, steps=5)
+    assert caught.value.parameter == "schedule"
+
+
+def test_a_schedule_that_sets_lr_itself_is_not_tuned():
+    import optviz
+
+    race = optviz.race("rosenbrock", ["sgd(momentum=0.9)", "adam"], schedule="onecycle(max_lr=0.01)", steps=50)
+    assert [run.lr_source for run in race.runs] == ["default", "default"]
+    assert race.runs[1].label == "adam schedule=onecycle(max_lr=0.01)"
+    assert [SCHEDULES.get(name).uses_base_lr for name in SCHEDULES.names()].count(False) == 1

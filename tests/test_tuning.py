@@ -5,21 +5,21 @@ import pytest
 
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
-from optviz.racing import run_race
-from optviz.specs import parse_optimizer_list, resolve_optimizers
-from optviz.tuning import LR_GRID, tune_learning_rate
+from optviz.racing import resolve_runs, run_race
+from optviz.specs import parse_optimizer_list
+from optviz.tuning import LR_GRID, MAX_TUNING_STARTS, choose_candidate, tune_learning_rate, tuning_starts
 
 
 # Bowls and valleys with a single basin: every optimiser must at least halve the loss gap there. On the
 # multimodal functions a local minimum is an honest result, so "real progress" means a visible descent.
-SINGLE_BASIN = {"rosenbrock", "quadratic", "booth", "matyas", "beale"}
+SINGLE_BASIN = {"rosenbrock", "quadratic", "booth", "matyas", "beale", "linear-regression", "logistic-regression"}
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS.names())
 @pytest.mark.parametrize("function", FUNCTIONS.names())
 def test_tuned_lr_makes_real_progress(function, optimizer):
     fn = FUNCTIONS.get(function)
-    race = run_race(fn, resolve_optimizers(parse_optimizer_list([optimizer])), [fn.default_start],
+    race = run_race(fn, resolve_runs(parse_optimizer_list([optimizer])), [fn.default_start],
                     fn.default_steps)
     (run,) = race.runs
     assert run.lr_source == "tuned"
@@ -48,7 +48,7 @@ def test_tuning_is_deterministic_and_respects_other_hyperparameters():
 
 def test_explicit_lr_is_used_as_given_and_no_tune_uses_torch_default():
     fn = FUNCTIONS.get("beale")
-    specs = resolve_optimizers(parse_optimizer_list(["adam(lr=0.0123),sgd"]))
+    specs = resolve_runs(parse_optimizer_list(["adam(lr=0.0123),sgd"]))
     given, default = run_race(fn, specs, [fn.default_start], 20, tune=False).runs
     assert (given.params["lr"], given.lr_source) == (0.0123, "user")
     assert (default.params["lr"], default.lr_source) == (OPTIMIZERS.get("sgd").defaults()["lr"], "default")
@@ -58,3 +58,55 @@ def test_tuning_survives_a_start_where_the_function_is_not_finite():
     fn = FUNCTIONS.get("rosenbrock")
     adam = OPTIMIZERS.get("adam")
     assert tune_learning_rate(fn, adam, adam.resolve({}), np.array([[1e308, 1e308]]), 10) in LR_GRID
+
+
+def synthetic(final_gaps, steps=4):
+    """Candidate losses (steps + 1, candidates, 1) falling from 1 to the given final gaps (f* = 0), and positions
+    moving a tiny step each, inside the domain."""
+    final = np.asarray(final_gaps, dtype=float)
+    losses = np.linspace(1.0, 0.0, steps + 1)[:, None] * (1.0 - final) + final
+    positions = np.zeros((steps + 1, len(final), 1, 2))
+    positions[..., 0] = np.linspace(0.0, 0.01, steps + 1)[:, None, None]
+    return losses[:, :, None], positions, np.full((len(final), 1), -1)
+
+
+def test_candidates_that_reach_the_minimum_tie_and_the_middle_one_is_chosen():
+    fn = FUNCTIONS.get("quadratic")
+    # lr grows with the index: 0 and 1 stop short, 2..6 reach the floor (converged), 7 stops short again.
+    losses, positions, diverged = synthetic([1e-2, 1e-5, 1e-14, 1e-13, 0.0, 1e-15, 1e-12, 1e-3])
+    assert choose_candidate(fn, losses, positions, diverged) == 4
+    diverged[4] = 3  # a diverged candidate is out, whatever its loss
+    assert choose_candidate(fn, losses, positions, diverged) == 3
+
+
+def test_ending_in_a_local_minimum_loses_to_reaching_the_global_one():
+    fn = FUNCTIONS.get("three-hump-camel")
+    losses, positions, diverged = synthetic([0.3, 0.3, 0.3, 0.3, 0.3, 1e-12, 0.3])
+    assert choose_candidate(fn, losses, positions, diverged) == 5
+
+
+def test_a_candidate_that_stops_short_of_where_the_others_arrive_is_not_as_good():
+    fn = FUNCTIONS.get("three-hump-camel")
+    # All end near the same local minimum (gap 0.2986), the first two 10% and 5% short of arriving.
+    losses, positions, diverged = synthetic([0.33, 0.314, 0.2987, 0.2986, 0.2986, 0.2986])
+    assert choose_candidate(fn, losses, positions, diverged) == 3
+
+
+def test_many_starts_are_tuned_on_an_evenly_spread_subsample():
+    starts = np.column_stack([np.linspace(-1.5, 1.5, 1000), np.linspace(2.0, -0.5, 1000)])
+    chosen = tuning_starts(starts)
+    assert len(chosen) == MAX_TUNING_STARTS
+    np.testing.assert_array_equal(chosen, tuning_starts(starts))
+    np.testing.assert_array_equal(chosen[[0, -1]], starts[[0, -1]])
+    assert len(np.unique(chosen, axis=0)) == MAX_TUNING_STARTS
+    np.testing.assert_array_equal(tuning_starts(starts[:MAX_TUNING_STARTS]), starts[:MAX_TUNING_STARTS])
+    fn, adam = FUNCTIONS.get("rosenbrock"), OPTIMIZERS.get("adam")
+    assert tune_learning_rate(fn, adam, adam.resolve({}), starts, 50) == tune_learning_rate(
+        fn, adam, adam.resolve({}), chosen, 50)
+
+
+def test_the_tuned_lr_depends_on_the_step_budget():
+    fn, adam = FUNCTIONS.get("booth"), OPTIMIZERS.get("adam")
+    start = np.array([fn.default_start])
+    short, long = (tune_learning_rate(fn, adam, adam.resolve({}), start, steps) for steps in (5, fn.default_steps))
+    assert short > long, "in 5 steps only the boldest lr gets far; a long budget affords a smooth arrival"

@@ -1,28 +1,60 @@
-"""The `optviz` command line: parse, validate, run, then hand data to stdout and messages to stderr."""
+"""The `optviz` command line: parse text, call `optviz.api.race`, then hand data to stdout and notes to stderr."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from optviz.cli.console import stderr, write_stdout
-from optviz.cli.group import OneLineErrorsGroup, reports_errors
+from optviz.cli.group import OneLineErrorsGroup, OptvizCommand, reports_errors
 from optviz.cli.options import (
-    FunctionOption, NoTuneOption, OptimizerOption, RaceSetup, StartOption, StepsOption, TrajectoryOption,
-    resolve_setup,
+    ClipNormOption, ClipValueOption, DomainOption, FunctionOption, LrOption, NoTuneOption, OptimizerOption,
+    QuietOption, ScheduleOption, StartOption, StepsOption,
+    TrajectoryOption, race_keywords,
 )
 from optviz.errors import UsageError
+from optviz.render.spec import MAX_FPS, MAX_GIF_FPS, MAX_HOLD_SECONDS, MIN_FPS
+from optviz.render.theme import THEMES
+
+
+def examples(*commands: str) -> str:
+    """A command's --help epilog: the commands, one per line, as people would type them."""
+    return "Examples:\n\n" + "\n".join(f"  $ {command}" for command in commands)
+
+
+RACE_EXAMPLES = (
+    'optviz race --fn rosenbrock --opt "adam(lr=0.05),sgd(lr=1e-3, momentum=0.9)" -o race.gif',
+    'optviz race --fn "x**2" --start=3 --opt gd,momentum,nesterov,adagrad,rmsprop,adam --lr 0.01 --steps 1000 '
+    '-o seed.png',
+    'optviz race --fn "(1-x)**2 + 100*(y-x**2)**2" --domain=-2,2,-1,3 --theme dark -o race.mp4',
+)
+STATS_EXAMPLES = (
+    "optviz stats --fn himmelblau --opt adam,rmsprop --steps 200",
+    'optviz stats --fn "x**2" --start=3 --opt gd,adam --lr 0.01 --trajectory',
+    'optviz stats --fn "(1-x)**2 + 100*(y-x**2)**2" --start=-1.5,2',
+)
+LIST_EXAMPLES = ("optviz list", "optviz list functions | grep camel", "optviz list optimizers --json")
+
+HELP = ("Race gradient-descent optimisers on built-in test functions or your own expression in x (and y): "
+        "animated contour plots, charts and JSON stats.")
 
 app = typer.Typer(
     cls=OneLineErrorsGroup,
     name="optviz",
-    help="Race gradient-descent optimisers across 2-D test functions: animated contour plots and JSON stats.",
+    help=HELP,
+    epilog=examples(RACE_EXAMPLES[0], RACE_EXAMPLES[1], STATS_EXAMPLES[2], LIST_EXAMPLES[0]),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
+
+
+def choices(names: list[str]) -> str:
+    """The metavar that lists an option's choices: `[light|dark]`."""
+    return "[" + "|".join(names) + "]"
 
 
 def _print_version(value: bool) -> None:
@@ -38,92 +70,122 @@ def main_options(
     version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
-    """Race gradient-descent optimisers across 2-D test functions: animated contour plots and JSON stats."""
+    """Race gradient-descent optimisers on built-in test functions or your own expression in x (and y)."""
 
 
-def _run(setup: RaceSetup):
-    from optviz.racing import run_race
+def _race(fn: str, quiet: bool, **options: Any):
+    """The one call into the API; for an expression without --domain, say which view was chosen."""
+    from optviz import api
 
-    return run_race(setup.function, setup.specs, [setup.start], setup.steps, tune=setup.tune)
+    keywords = race_keywords(fn=fn, **options)
+    result = api.race(**keywords)
+    if keywords["domain"] is None and not quiet and _is_expression(fn):
+        intervals = ", ".join(f"{axis} in [{low:.4g}, {high:.4g}]"
+                              for axis, (low, high) in zip(result.function.coordinates, result.function.domain))
+        stderr.print(escape(f"view: {intervals} (chosen around the minima found; set --domain to change it)"))
+    return result
 
 
-@app.command()
+def _is_expression(fn: str) -> bool:
+    from optviz.expressions import looks_like_expression
+
+    return looks_like_expression(fn)
+
+
+@app.command(cls=OptvizCommand, epilog=examples(*STATS_EXAMPLES))
 @reports_errors
 def stats(
     fn: FunctionOption = "rosenbrock",
     opt: OptimizerOption = None,
     start: StartOption = None,
     steps: StepsOption = None,
+    lr: LrOption = None,
+    domain: DomainOption = None,
     no_tune: NoTuneOption = False,
     trajectory: TrajectoryOption = False,
+    schedule: ScheduleOption = None,
+    clip_norm: ClipNormOption = None,
+    clip_value: ClipValueOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Run the race and print its statistics as strict JSON on stdout. Draws nothing."""
-    from optviz.stats import race_document, to_json
+    result = _race(fn, quiet, opt=opt, start=start, steps=steps, lr=lr, domain=domain, no_tune=no_tune,
+                    schedule=schedule, clip_norm=clip_norm, clip_value=clip_value)
+    write_stdout(result.to_json(trajectory=trajectory))
 
-    race = _run(resolve_setup(fn, opt, start, steps, no_tune))
-    write_stdout(to_json(race_document(race, include_trajectory=trajectory)))
 
-
-@app.command("list")
+@app.command("list", cls=OptvizCommand, epilog=examples(*LIST_EXAMPLES))
 @reports_errors
 def list_registry(
-    what: Annotated[str, typer.Argument(help="functions or optimizers")],
-    json: Annotated[bool, typer.Option("--json", help="Print the registry as a JSON list on stdout.")] = False,
+    what: Annotated[str | None, typer.Argument(
+        metavar="functions|optimizers", help="One registry (default: both).", show_default=False)] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the registries as JSON on stdout.")] = False,
 ) -> None:
-    """List the built-in test functions or the optimisers."""
+    """List the built-in test functions and the optimisers, as a table (or JSON) on stdout."""
     from optviz.cli import listing
 
     kinds = {"functions": "functions", "optimizers": "optimizers", "optimisers": "optimizers"}
-    if what.lower() not in kinds:
+    if what is not None and what.lower() not in kinds:
         raise UsageError(f"list what? expected 'functions' or 'optimizers' (got '{what}')")
-    listing.show(kinds[what.lower()], as_json=json)
+    listing.show(listing.KINDS if what is None else (kinds[what.lower()],), as_json=json)
 
 
-@app.command()
+DEFAULT_OUT = "<function>-race.gif"
+
+
+@app.command(cls=OptvizCommand, epilog=examples(*RACE_EXAMPLES))
 @reports_errors
 def race(
     fn: FunctionOption = "rosenbrock",
     opt: OptimizerOption = None,
     start: StartOption = None,
     steps: StepsOption = None,
+    lr: LrOption = None,
+    domain: DomainOption = None,
     no_tune: NoTuneOption = False,
     trajectory: TrajectoryOption = False,
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Output file: .gif, .mp4, .png (last frame), .svg or .pdf. "
-                            "Default: <function>-race.gif here.")] = None,
+    schedule: ScheduleOption = None,
+    clip_norm: ClipNormOption = None,
+    clip_value: ClipValueOption = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", "-o", help=f"Output file: .gif, .mp4, .html, .png (last frame), .svg or .pdf. "
+                            f"Default: {DEFAULT_OUT} here.")] = None,
     frames: Annotated[int | None, typer.Option(
         "--frames", help="Frames in the animation (default: every step, up to a cap that keeps GIFs small).")] = None,
-    fps: Annotated[float, typer.Option("--fps", help="Frames per second.")] = 25.0,
-    hold: Annotated[float, typer.Option("--hold", help="Seconds to pause on the last frame before looping.")] = 1.5,
+    fps: Annotated[float, typer.Option(
+        "--fps", help=f"Frames per second: {MIN_FPS:g} to {MAX_GIF_FPS:g} for a GIF, to {MAX_FPS:g} for MP4 and "
+                      f"HTML.")] = 25.0,
+    hold: Annotated[float, typer.Option(
+        "--hold", help=f"Seconds to pause on the last frame before looping (0 to {MAX_HOLD_SECONDS:g}).")] = 1.5,
     size: Annotated[str, typer.Option("--size", help="Width x height in pixels, e.g. 1280x720.")] = "1280x720",
-    theme: Annotated[str, typer.Option("--theme", help="light or dark.")] = "light",
+    theme: Annotated[str, typer.Option("--theme", metavar=choices(THEMES.names()), help="Colour theme.")] = "light",
     title: Annotated[str | None, typer.Option("--title", help="Figure title (default: the function).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Also print the stats JSON on stdout.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Race the optimisers and write an animated contour plot (GIF, MP4) or a still (PNG, SVG, PDF)."""
-    from optviz.render.spec import RenderSpec, validate_render_spec
-    from optviz.specs import parse_size
+    """Race the optimisers and write an animated contour plot (GIF, MP4, HTML) or a still (PNG, SVG, PDF)."""
+    from optviz.racing import render_spec
+    from optviz.render.spec import validate_render_spec
 
-    setup = resolve_setup(fn, opt, start, steps, no_tune)
-    spec = RenderSpec(
-        out=out if out is not None else Path(f"{setup.function.name}-race.gif"),
-        frames=frames, fps=fps, hold=hold, size=parse_size(size), theme=theme, title=title,
-    )
-    validate_render_spec(spec)
+    if trajectory and not json:
+        raise UsageError("goes into the JSON: add --json (or use `optviz stats --trajectory`)",
+                         parameter="trajectory")
+    options = {"frames": frames, "fps": fps, "hold": hold, "size": size, "theme": theme, "title": title}
+    # Refuse bad render options before stepping: the default name is not known yet, but it is a GIF here too.
+    validate_render_spec(render_spec(out if out is not None else "race.gif", options))
+    result = _race(fn, quiet, opt=opt, start=start, steps=steps, lr=lr, domain=domain, no_tune=no_tune,
+                    schedule=schedule, clip_norm=clip_norm, clip_value=clip_value)
+    spec = render_spec(out if out is not None else f"{result.function.output_stem}-race.gif", options)
 
     from optviz.cli.progress import frame_progress
     from optviz.render import render_race
 
-    result = _run(setup)
     with frame_progress(enabled=not quiet) as on_frame:
         written = render_race(result, spec, progress=on_frame)
     if json:
-        from optviz.stats import race_document, to_json
-
-        write_stdout(to_json(race_document(result, include_trajectory=trajectory)))
+        write_stdout(result.to_json(trajectory=trajectory))
     if not quiet:
-        stderr.print(f"wrote [bold]{written}[/] ({_human_size(written.stat().st_size)})")
+        stderr.print(f"wrote [bold]{escape(str(written))}[/] ({_human_size(written.stat().st_size)})")
 
 
 def _human_size(n_bytes: int) -> str:

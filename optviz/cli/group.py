@@ -4,35 +4,62 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
+from optviz.cli import INTERRUPTED_EXIT_CODE  # defined before optviz.cli imports this module
 from optviz.cli.console import fail
 from optviz.errors import OptvizError
 
-INTERRUPTED_EXIT_CODE = 130
+TERMINATED_EXIT_CODE = 143  # 128 + SIGTERM
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (`optviz.cli.main` raises this from its handler): unwind as KeyboardInterrupt does."""
+
+
 def reports_errors(command: F) -> F:
-    """Map optviz's error hierarchy (and Ctrl-C) to a one-line message and its exit code."""
+    """Map optviz's error hierarchy (and Ctrl-C, SIGTERM) to a one-line message and its exit code."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings():
+                # numpy's overflow and invalid-value warnings come from runs that diverge or from probing a
+                # function where it is not finite: results the JSON and the picture report, not messages
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return command(*args, **kwargs)
         except OptvizError as error:
             raise fail(error.cli_message(), error.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", INTERRUPTED_EXIT_CODE) from None
+        except Terminated:
+            raise fail("terminated", TERMINATED_EXIT_CODE) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-class OneLineErrorsGroup(TyperGroup):
+class _FlagsWithoutMetavars:
+    """`--json`, not `--json <bool>` in --help: a flag takes no value, and `--json true` would fail."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class OptvizCommand(_FlagsWithoutMetavars, TyperCommand):
+    """Every command of `optviz` (`@app.command(cls=OptvizCommand)` is the default of the app)."""
+
+
+class OneLineErrorsGroup(_FlagsWithoutMetavars, TyperGroup):
     """Typer's own usage errors (bad option value, unknown option) become one line too."""
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
@@ -42,6 +69,8 @@ class OneLineErrorsGroup(TyperGroup):
                                   standalone_mode=False, **extra)
         except (typer.Abort, KeyboardInterrupt):
             exit_code = fail("interrupted", INTERRUPTED_EXIT_CODE).exit_code
+        except Terminated:
+            exit_code = fail("terminated", TERMINATED_EXIT_CODE).exit_code
         except typer.TyperException as error:  # typer's (vendored click's) usage and parameter errors
             if type(error).__name__ == "NoArgsIsHelpError":  # bare `optviz`: the help, not an error
                 typer.echo(error.format_message(), err=True)

@@ -2,7 +2,7 @@
 (Surjanovic & Bingham, https://www.sfu.ca/~ssurjano/optimization.html) where it has them.
 
 The classic three live here; the others are grouped by shape in saddles, bowls, polynomials and
-trigonometric. `BUILTIN_FUNCTIONS` lists them all in the order `optviz list` shows them.
+trigonometric, the model landscapes (losses averaged over a fixed dataset) in models. `BUILTIN_FUNCTIONS` lists them all in the order `optviz list` shows them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import numpy as np
 from optviz.functions.base import TestFunction, literature
 from optviz.functions.bowls import BOOTH, MATYAS
 from optviz.functions.elementwise import elementwise
+from optviz.functions.models import MODEL_FUNCTIONS
 from optviz.functions.polynomials import (
     GOLDSTEIN_PRICE,
     HIMMELBLAU,
@@ -48,7 +49,7 @@ ROSENBROCK = TestFunction(
     domain=((-2.0, 2.0), (-1.0, 3.0)),
     optimum=literature(((1.0, 1.0),), 0.0),
     default_start=(-1.5, 2.0),
-    default_steps=300,
+    default_steps=1500,
     log_scale=True,
     reference=vlse("rosen.html"),
 )
@@ -142,4 +143,5 @@ BUILTIN_FUNCTIONS = [
     BOOTH, MATYAS,
     HIMMELBLAU, GOLDSTEIN_PRICE, THREE_HUMP_CAMEL, SIX_HUMP_CAMEL, STYBLINSKI_TANG,
     RASTRIGIN, ACKLEY, LEVI, MCCORMICK,
+    *MODEL_FUNCTIONS,
 ]

@@ -64,8 +64,7 @@ class AdamState(NamedTuple):
     count: int  # steps taken so far
 
 
-def make_adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
-              decoupled_weight_decay=False) -> Transform:
+def make_adam(*, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay) -> Transform:
     """torch.optim.Adam (Kingma & Ba 2015, "Adam: A Method for Stochastic Optimization").
 
         g_t, θ' from `decay_weights` (coupled, or decoupled as in AdamW)
@@ -98,7 +97,7 @@ class AdamaxState(NamedTuple):
     count: int  # steps taken so far
 
 
-def make_adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False) -> Transform:
+def make_adamax(*, lr, betas, eps, weight_decay, maximize) -> Transform:
     """torch.optim.Adamax, Adam with the infinity norm (Kingma & Ba 2015, section 7.1).
 
         g_t = ±∇f(θ_{t-1}) + λ θ_{t-1}
@@ -129,8 +128,7 @@ class NAdamState(NamedTuple):
     count: int  # steps taken so far
 
 
-def make_nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-               decoupled_weight_decay=False, maximize=False) -> Transform:
+def make_nadam(*, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize) -> Transform:
     """torch.optim.NAdam, Adam with Nesterov momentum (Dozat 2016, "Incorporating Nesterov Momentum into Adam").
 
         g_t, θ' from `decay_weights`
@@ -174,8 +172,7 @@ class RAdamState(NamedTuple):
     count: int  # steps taken so far
 
 
-def make_radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
-               maximize=False) -> Transform:
+def make_radam(*, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize) -> Transform:
     """torch.optim.RAdam, Adam with a rectified adaptive step (Liu et al. 2020, "On the Variance of the
     Adaptive Learning Rate and Beyond").
 

@@ -31,8 +31,7 @@ class AdagradState(NamedTuple):
     count: int  # steps taken so far
 
 
-def make_adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-                 maximize=False) -> Transform:
+def make_adagrad(*, lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize) -> Transform:
     """torch.optim.Adagrad (single-tensor path).
 
         g_t = ±grad + weight_decay * θ_{t-1}                  (minus when maximize)
@@ -84,8 +83,7 @@ class RMSpropState(NamedTuple):
     momentum_buffer: Array  # (B, 2) (used when momentum > 0)
 
 
-def make_rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-                 maximize=False) -> Transform:
+def make_rmsprop(*, lr, alpha, eps, weight_decay, momentum, centered, maximize) -> Transform:
     """torch.optim.RMSprop (single-tensor path).
 
         g_t = ±grad + weight_decay * θ_{t-1}                  (minus when maximize)
@@ -148,7 +146,7 @@ class AdadeltaState(NamedTuple):
     acc_delta: Array  # (B, 2) running mean of squared updates
 
 
-def make_adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False) -> Transform:
+def make_adadelta(*, lr, rho, eps, weight_decay, maximize) -> Transform:
     """torch.optim.Adadelta (single-tensor path).
 
         g_t = ±grad + weight_decay * θ_{t-1}                  (minus when maximize)

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from optviz.errors import UsageError
+from optviz.registry import closest_name
 
 Array = np.ndarray
 HyperValue = float | bool | tuple[float, float]
@@ -30,7 +31,18 @@ Check = Callable[[Any], str | None]
 
 class Transform(NamedTuple):
     init: Callable[[Array], Any]
-    update: Callable[[Array, Any, Array], tuple[Array, Any]]
+    update: Callable[..., tuple[Array, Any]]  # update(grad, state, params, **what `needs` names beyond gradient)
+    needs: frozenset[str] = frozenset({"gradient"})
+
+
+class _Required:
+    """The default of a hyperparameter that has none (torch's `required`): resolving without it is an error."""
+
+    def __repr__(self) -> str:
+        return "required"
+
+
+REQUIRED: Any = _Required()
 
 
 # --- range checks: each returns None when the value is allowed, else the allowed range in words ---
@@ -66,6 +78,10 @@ class Hyperparameter:
     default: HyperValue
     doc: str
     check: Check | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
 
     @property
     def kind(self) -> str:
@@ -123,7 +139,7 @@ class OptimizerDef:
     summary: str
     reference: str
     hyperparameters: tuple[Hyperparameter, ...]
-    make: Callable[..., Transform]  # make(**every hyperparameter) -> Transform
+    make: Callable[..., Transform]  # make(**every hyperparameter, resolved): the defaults live only above
     torch_class: str | None  # the torch.optim class it matches step for step; None if torch has none
     cross_check: Callable[[Mapping[str, HyperValue]], str | None] | None = None
     aliases: tuple[str, ...] = ()
@@ -136,9 +152,12 @@ class OptimizerDef:
         known = {h.name: h for h in self.hyperparameters}
         unknown = [k for k in given if k not in known]
         if unknown:
-            raise UsageError(
-                f"{self.name}: unknown keyword '{unknown[0]}' (valid: {', '.join(known)})"
-            )
+            suggestion = closest_name(unknown[0], list(known))
+            hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+            raise UsageError(f"{self.name}: unknown keyword '{unknown[0]}'{hint} (valid: {', '.join(known)})")
+        missing = [h.name for h in self.hyperparameters if h.required and h.name not in given]
+        if missing:
+            raise UsageError(f"{self.name}: {missing[0]} is required (it has no default)")
         params = {h.name: h.coerce(given[h.name], self.name) if h.name in given else h.default
                   for h in self.hyperparameters}
         problem = self.cross_check(params) if self.cross_check else None

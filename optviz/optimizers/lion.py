@@ -23,7 +23,7 @@ class LionState(NamedTuple):
     momentum: Array  # (B, 2), starts at zero
 
 
-def make_lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False) -> Transform:
+def make_lion(*, lr, betas, weight_decay, maximize) -> Transform:
     """Lion, Algorithm 2 of Chen et al. 2023, with decoupled weight decay.
 
         g_t = ±grad                                           (minus when maximize)

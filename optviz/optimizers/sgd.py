@@ -28,7 +28,7 @@ class SGDState(NamedTuple):
     count: int  # steps taken so far
 
 
-def make_sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False) -> Transform:
+def make_sgd(*, lr, momentum, dampening, weight_decay, nesterov, maximize) -> Transform:
     """torch.optim.SGD (single-tensor path).
 
         g_t = ±grad + weight_decay * θ_{t-1}                  (minus when maximize)

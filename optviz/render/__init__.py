@@ -4,16 +4,19 @@ still of the last step.
     render_race(race, RenderSpec(Path("race.gif"), fps=30))
 
 The file appears complete or not at all (`atomic_output`). matplotlib, Pillow and ffmpeg are imported only when
-`render_race` runs, so importing this package (the CLI does, for `--help`) stays fast.
+`render_race` runs, so importing this package (the CLI does, for `--help`) stays fast. A render never depends on
+the user's matplotlibrc or style: it runs under matplotlib's own defaults (`text.usetex: True` in a user's rc
+file would otherwise make every title a LaTeX run), and the user's settings are back in place afterwards.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optviz.errors import OutputError
+from optviz.errors import OptvizError, OutputError
 from optviz.render.atomic import atomic_output
 from optviz.render.spec import RenderSpec, validate_render_spec
 
@@ -25,14 +28,27 @@ __all__ = ["RenderSpec", "render_race", "validate_render_spec"]
 
 def render_race(race: Race, spec: RenderSpec, progress: Callable[[int, int], None] | None = None) -> Path:
     """Write `race` to `spec.out` and return that path; `progress(done, total)` is called after every frame."""
+    validate_render_spec(spec)
+    out = Path(spec.out)
+    try:
+        with matplotlib_defaults():
+            _render(race, spec, out, progress or _ignore_progress)
+    except OptvizError:
+        raise
+    except Exception as error:  # a failed write can surface as a library's own error (zlib's, in the PDF writer)
+        cause = _os_error_in(error)
+        if cause is None:
+            raise
+        raise OutputError(f"cannot write '{out}': {cause.strerror or cause}") from error
+    return out
+
+
+def _render(race: Race, spec: RenderSpec, out: Path, report: Callable[[int, int], None]) -> None:
     from optviz.render.encoders import Animation, encoders
     from optviz.render.html import race_page
     from optviz.render.scene import RaceScene
     from optviz.render.schedule import frame_schedule
 
-    validate_render_spec(spec)
-    report = progress or _ignore_progress
-    out = Path(spec.out)
     scene = RaceScene(race, size=spec.frame_size, theme=spec.theme, title=spec.title)
     try:
         with atomic_output(out) as temporary:
@@ -44,11 +60,31 @@ def render_race(race: Race, spec: RenderSpec, progress: Callable[[int, int], Non
             else:
                 scene.save_still(temporary, race.steps)
                 report(1, 1)
-    except OSError as error:
-        raise OutputError(f"cannot write '{out}': {error.strerror or error}") from error
     finally:
         scene.close()
-    return out
+
+
+@contextlib.contextmanager
+def matplotlib_defaults() -> Iterator[None]:
+    """matplotlib's built-in style inside, whatever the user's matplotlibrc, MPLCONFIGDIR or style say."""
+    import matplotlib
+    import matplotlib.style
+
+    with matplotlib.rc_context():
+        matplotlib.style.use("default")  # rcdefaults() without touching the backend
+        yield
+
+
+def _os_error_in(error: BaseException) -> OSError | None:
+    """The OSError that `error` is, or that it was raised while handling (`__cause__` / `__context__`)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _ignore_progress(done: int, total: int) -> None:

@@ -6,7 +6,12 @@
 
 The temporary file sits in the target's folder (so the final `os.replace` is a rename on one file system, atomic
 on POSIX and Windows) under a hidden name that keeps the target's suffix, `.race.gif.1f2e3d4c.tmp.gif`, for encoders
-that pick a format from the extension. It is created with mode 0666 filtered by the umask, like any new file.
+that pick a format from the extension.
+
+What is written where, when the name is already taken:
+- a file: it is replaced and keeps its permission bits (a new file gets mode 0666 filtered by the umask);
+- a symbolic link: the link stays, and the file it points to is replaced (atomically, in that file's folder), as
+  `cp` and a shell's `>` would write through it; a link to a missing file creates that file.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,15 +31,28 @@ _NAME_ATTEMPTS = 100
 @contextlib.contextmanager
 def atomic_output(target: Path) -> Iterator[Path]:
     """Yield a fresh empty temporary path next to `target`; on success fsync it and rename it onto `target`."""
-    temporary = _create_temporary(Path(target))
+    replaced = destination(Path(target))
+    temporary = _create_temporary(replaced)
     try:
         yield temporary
+        _keep_mode(replaced, temporary)
         _fsync_file(temporary)
-        os.replace(temporary, target)
+        os.replace(temporary, replaced)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     _fsync_folder(temporary.parent)
+
+
+def destination(target: Path) -> Path:
+    """The file to replace: `target`, or for a symbolic link the file it points to (following chains of links)."""
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def _keep_mode(replaced: Path, temporary: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        mode = stat.S_IMODE(os.stat(replaced).st_mode)
+        os.chmod(temporary, mode)
 
 
 def _create_temporary(target: Path) -> Path:

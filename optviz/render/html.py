@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optviz.errors import UsageError
-from optviz.render.labels import default_title, format_lr
+from optviz.render.labels import default_title
+from optviz.specs import format_number
 from optviz.render.theme import THEMES, Theme
 
 if TYPE_CHECKING:
@@ -82,10 +83,10 @@ def _step(value: int | None) -> str:
 
 def _lr(row: Mapping[str, Any]) -> str:
     source = LR_SOURCES.get(row["lr_source"], row["lr_source"])
-    return f"{MISSING} ({source})" if row["lr"] is None else f"{format_lr(float(row['lr']))} ({source})"
+    return f"{MISSING} ({source})" if row["lr"] is None else f"{format_number(float(row['lr']))} ({source})"
 
 
-def results_table(rows: Sequence[Mapping[str, Any]], cell_style: str = "") -> str:
+def results_table(rows: Sequence[Mapping[str, Any]], cell_style: str = "", table_style: str = "") -> str:
     """One <tr> per row of `race_page(...)["rows"]`: run, lr (where it came from), final loss, distance to the
     nearest minimum, the step it converged at and the step it diverged at ("–": not reached or not defined)."""
     with_start = any(row["start"] is not None for row in rows)
@@ -103,7 +104,8 @@ def results_table(rows: Sequence[Mapping[str, Any]], cell_style: str = "") -> st
         cells += [_lr(row), _number(row["final_loss"]), _number(row["distance_to_minimum"]),
                   _step(row["converged_step"]), _step(row["diverged_step"])]
         body.append("<tr>" + "".join(f"<td{cell}>{value}</td>" for value in cells) + "</tr>")
-    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table_attributes = f' style="{table_style}"' if table_style else ""
+    table = f"<table{table_attributes}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     return _ascii(table)
 
 
@@ -131,8 +133,9 @@ button { font: inherit; color: %(text)s; background: transparent; border: 1px so
 button:hover, button:focus-visible { border-color: %(muted)s; }
 input[type=range] { flex: 1; accent-color: %(accent)s; }
 output { font-variant-numeric: tabular-nums; min-width: 9em; text-align: right; color: %(muted)s; }
+.results { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%%; font-variant-numeric: tabular-nums; }
-th, td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid %(grid)s; }
+th, td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid %(grid)s; white-space: nowrap; }
 th { color: %(muted)s; font-weight: 600; }
 .fallback { color: %(muted)s; }
 """
@@ -211,7 +214,8 @@ def race_page_html(page: Mapping[str, Any] | None, video: bytes, poster: bytes, 
                       "width": width + 32}
     data = json.dumps({"fps": fps, "steps": page["steps"], "frames": [int(s) for s in frame_steps]})  # numbers only
     title = html.escape(page["title"])
-    table = results_table(page["rows"]) if page["rows"] else ""
+    # a narrow window scrolls the table sideways rather than breaking "0.178 (tuned)" or a swatch from its label
+    table = f'<div class="results">{results_table(page["rows"])}</div>' if page["rows"] else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -251,10 +255,11 @@ def notebook_html(race: Race, *, format: str = "gif", **render_options: Any) -> 
     results table, with inline styles only.
 
     `format` "gif" (default: a looping <img>, plays everywhere) or "mp4" (a muted, looping <video>, smaller, but
-    not played by VS Code). `render_options` are RenderSpec fields (frames, fps, hold, size, theme, title); size
+    not played by VS Code). `render_options` are `Race.save`'s (frames, fps, hold, size, theme, title); size
     defaults to 960x540. The animation is encoded in a temporary folder that is deleted before this returns.
     """
-    from optviz.render import RenderSpec, render_race
+    from optviz.racing import render_spec
+    from optviz.render import render_race
 
     if format not in NOTEBOOK_FORMATS:
         raise UsageError(f"'{format}' is not a notebook format: use {' or '.join(NOTEBOOK_FORMATS)}",
@@ -263,7 +268,7 @@ def notebook_html(race: Race, *, format: str = "gif", **render_options: Any) -> 
         raise UsageError("a notebook animation is written to a temporary file: leave out 'out'", parameter="out")
     options = {"size": NOTEBOOK_SIZE, **render_options}
     with tempfile.TemporaryDirectory(prefix="optviz-") as folder:
-        spec = RenderSpec(Path(folder) / f"race.{format}", **options)
+        spec = render_spec(Path(folder) / f"race.{format}", options)  # size as "640x360" or (640, 360)
         data = render_race(race, spec).read_bytes()
         width, height = spec.frame_size
     page = race_page(race, spec.theme, spec.title)
@@ -274,6 +279,7 @@ def notebook_html(race: Race, *, format: str = "gif", **render_options: Any) -> 
         animation = f'<img src="{uri}" {media} alt="{title}">'
     else:
         animation = f'<video src="{uri}" {media} autoplay loop muted playsinline controls></video>'
-    cell = "text-align:left;padding:2px 12px 2px 0;border-bottom:1px solid rgba(128,128,128,0.35)"
-    table = results_table(page["rows"], cell_style=cell)
-    return _ascii(f'<div class="optviz-race">{animation}<div style="margin-top:6px">{table}</div></div>')
+    cell = "text-align:left;padding:2px 12px 2px 0;border-bottom:1px solid rgba(128,128,128,0.35);white-space:nowrap"
+    table = results_table(page["rows"], cell_style=cell, table_style="border-collapse:collapse")
+    table_box = f'<div style="margin-top:6px;overflow-x:auto">{table}</div>'
+    return _ascii(f'<div class="optviz-race">{animation}{table_box}</div>')

@@ -9,7 +9,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from optviz.functions import TestFunction
-    from optviz.racing import Race, Run
+    from optviz.racing import Race
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -30,22 +30,6 @@ def default_title(function: TestFunction) -> str:
     return f"{name}: {pretty_formula(function.formula)}" if function.formula else name
 
 
-def format_lr(lr: float) -> str:
-    """0.05 -> "0.05", 1e-05 -> "1e-5", 0.00123456 -> "0.00123"."""
-    text = f"{lr:.3g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text
-
-
-def run_label(run: Run) -> str:
-    """ "adam  lr=0.05"; the label alone when it already shows lr (repeated optimisers are labelled by keywords)."""
-    if "lr=" in run.label or "lr" not in run.params:
-        return run.label
-    return f"{run.label}  lr={format_lr(float(run.params['lr']))}"
-
-
 def divergence_note(diverged_step: np.ndarray, step: int) -> str:
     """What a run's legend entry adds once some of its starts have diverged by `step` (diverged_step: (S,))."""
     hit = (diverged_step >= 0) & (diverged_step <= step)
@@ -58,9 +42,9 @@ def divergence_note(diverged_step: np.ndarray, step: int) -> str:
 
 
 def legend_labels(race: Race, step: int) -> tuple[str, ...]:
-    """Each run's legend entry as it reads at `step`."""
+    """Each run's legend entry as it reads at `step`: its label (the same text as in the JSON), then any note."""
     labels = []
     for run, diverged in zip(race.runs, race.trajectories.diverged_step):
         note = divergence_note(diverged, step)
-        labels.append(f"{run_label(run)}\n{note}" if note else run_label(run))
+        labels.append(f"{run.label}\n{note}" if note else run.label)
     return tuple(labels)

@@ -78,4 +78,4 @@ DARK = Theme(
     start_edge="#ffffff",
 )
 
-THEMES: Registry[Theme] = Registry("theme", [LIGHT, DARK])
+THEMES: Registry[Theme] = Registry("theme", [LIGHT, DARK], parameter="theme")
