@@ -189,7 +189,7 @@ def test_divergence_note_with_several_starts():
     [
         ("(1 - x)^2 + 100 (y - x^2)^2", "(1 − x)² + 100 (y − x²)²"),
         ("x**10 - cos(2 pi x)", "x¹⁰ − cos(2 π x)"),
-        ("exp(-x^2) - 1e-3", "exp(-x²) − 1e-3"),  # only spaced minus signs become −; exponents stay
+        ("exp(-x^2) - 1e-3", "exp(−x²) − 1e−3"),  # every minus sign is the real one, unary and in exponents
     ],
 )
 def test_pretty_formula(formula, pretty):
@@ -404,5 +404,237 @@ def test_a_race_of_zero_steps_renders():
     view = scene.RaceScene(hand_race(steps=0), size=(800, 600))
     try:
         assert view.render(0).shape == (600, 800, 4)
+    finally:
+        view.close()
+
+
+# ----------------------------------------------------------------------------- many runs: colours and the legend
+
+LONG_LABELS = ("sgd(lr=0.001, momentum=0.9)", "adam lr 0.0316 (tuned)",
+               "rmsprop(lr=0.01, alpha=0.9) cosine to 0, clip 1", "nesterov(lr=0.002, momentum=0.95, nesterov=true)", "adagrad", "adamwithaveryveryverylongnamenospaces")
+
+
+def cielab(colour) -> np.ndarray:
+    from matplotlib.colors import to_rgb
+
+    rgb = np.array(to_rgb(colour))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    f = np.cbrt(np.maximum(xyz / np.array([0.9505, 1.0, 1.089]), (6 / 29) ** 3))
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("theme", list(THEMES), ids=lambda t: t.name)
+def test_twelve_runs_have_twelve_distinct_colours_and_more_runs_another_style(theme):
+    from optviz.render.artists import run_colour, run_linestyle, run_marker
+
+    colours = [run_colour(theme, r) for r in range(12)]
+    assert len(set(colours)) == 12
+    distances = [np.linalg.norm(cielab(a) - cielab(b)) for i, a in enumerate(colours) for b in colours[i + 1:]]
+    assert min(distances) >= 25  # CIE76: clearly different colours, not shades of one
+    looks = {(run_colour(theme, r), run_linestyle(theme, r), run_marker(theme, r)) for r in range(48)}
+    assert len(looks) == 48  # after twelve runs colours repeat, but never with the same dash and head
+
+
+def many_runs_race(runs: int, starts: int = 1) -> Race:
+    """`runs` runs with long labels from `starts` starts spread over Rosenbrock's view, walking to the minimum."""
+    t = np.linspace(0.0, 1.0, STEPS + 1)[:, None, None, None]
+    grid = np.linspace(-1.5, 1.5, starts)
+    start = np.stack([grid, np.linspace(2.5, -0.5, starts)], axis=-1)  # (starts, 2)
+    offsets = np.linspace(-0.3, 0.3, runs)[None, :, None, None] * np.array([1.0, 0.0])
+    positions = start[None, None] + t * (np.array([1.0, 1.0]) - start[None, None]) + offsets * t * (1 - t)
+    trajectories = Trajectories(positions, ROSENBROCK.value_at(positions), np.full((runs, starts), -1))
+    run_list = tuple(Run(f"{LONG_LABELS[r % len(LONG_LABELS)]} #{r}", "sgd", {"lr": 0.01}, "user") for r in range(runs))
+    return Race(ROSENBROCK, run_list, start, STEPS, trajectories)
+
+
+def boxes_overlap(a, b) -> bool:
+    return a.x0 < b.x1 - 0.5 and b.x0 < a.x1 - 0.5 and a.y0 < b.y1 - 0.5 and b.y0 < a.y1 - 0.5
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (720, 1280), (640, 480)])
+def test_a_legend_of_24_long_labels_fits_inside_the_figure_without_overlap(size):
+    view = scene.RaceScene(many_runs_race(24), size=size)
+    try:
+        view.render(STEPS)
+        renderer = view.figure.canvas.get_renderer()
+        legend = view.figure.legends[0]
+        texts = [text.get_window_extent(renderer) for text in legend.texts]
+        figure_box = view.figure.bbox
+        assert len(texts) == 24
+        for box in [legend.get_window_extent(renderer), *texts]:
+            assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= figure_box.x1 and box.y1 <= figure_box.y1
+        for i, a in enumerate(texts):
+            assert not any(boxes_overlap(a, b) for b in texts[i + 1:]), legend.texts[i].get_text()
+        legend_box = legend.get_window_extent(renderer)
+        for ax in view.figure.axes:  # the loss panel (with its tick labels) and the landscape stay clear of it
+            assert not boxes_overlap(ax.get_tightbbox(renderer), legend_box)
+        # nothing cut: every label's words are all there, only broken into lines
+        for text, run in zip(legend.texts, view._race.runs):
+            assert text.get_text().replace("\n", "").replace(" ", "") == run.label.replace(" ", "")
+        if size == (1280, 720):
+            assert legend.texts[0].get_fontsize() >= 7.0  # legible at 720p
+    finally:
+        view.close()
+
+
+def test_wrapped_labels_break_at_spaces_and_commas_and_fit_their_room():
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from optviz.render.title_and_legend import Wrapper
+
+    figure = Figure(figsize=(4, 3), dpi=100)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    wrap = Wrapper(figure, renderer, 10.0)
+    wrap.room = 1.05 * wrap.width("nesterov(lr=0.002,")
+    wrapped = wrap("nesterov(lr=0.002, momentum=0.95, nesterov=true)\ndiverged at step 4")
+    lines = wrapped.split("\n")
+    assert len(lines) > 2 and lines[0] == "nesterov(lr=0.002,"
+    assert all(wrap.width(line) <= wrap.room for line in lines)
+    assert wrap("adam") == "adam"
+
+
+# ----------------------------------------------------------------------------- what is drawn over what; the title
+
+
+def test_start_squares_are_drawn_over_the_trails_and_star_outlines_over_the_heads(scenes):
+    view = scenes()
+    moving = view._moving  # drawn in this order every frame
+    zorders = [artist.get_zorder() for artist in moving]
+    assert zorders == sorted(zorders)
+    landscape = view.figure.axes[0]
+    starts = [a for a in moving if getattr(a, "get_marker", lambda: None)() == "s"]
+    stars = [a for a in moving if getattr(a, "get_marker", lambda: None)() == "*"]
+    assert starts and stars and all(a.axes is landscape for a in starts + stars)
+    order = {id(a): i for i, a in enumerate(moving)}
+    assert all(order[id(s)] > order[id(t)] for s in starts for t in view._trails)
+    assert all(order[id(s)] > order[id(view._markers)] for s in stars)
+    # the start square shows in the frame: its white face sits exactly where both trails leave from
+    frame = view.render(STEPS)
+    x, y = landscape.transData.transform(view._race.starts[0])
+    row, column = int(round(view.figure.bbox.height - y)), int(round(x))
+    assert tuple(frame[row, column, :3]) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (640, 480), (720, 1280)])
+@pytest.mark.parametrize("title", ["", None, "A title that is long enough to need the whole width of the picture"])
+def test_title_counter_and_panels_never_overlap(size, title):
+    view = scene.RaceScene(hand_race(), size=size, title=title)
+    try:
+        view.save_still(Path("/dev/null"), STEPS, format="png")  # lay out every text as a still does
+        renderer = view.figure.canvas.get_renderer()
+        counter = view._counter._text.get_window_extent(renderer)
+        header = [t.get_window_extent(renderer) for t in view.figure.texts if t.get_text() and t is not
+                  view._counter._text]
+        panels = [ax.get_tightbbox(renderer) for ax in view.figure.axes]
+        for box in [counter, *header]:
+            assert box.x0 >= 0 and box.x1 <= size[0] and box.y1 <= size[1]
+            assert not any(boxes_overlap(box, panel) for panel in panels)
+        assert not any(boxes_overlap(counter, box) for box in header)
+        assert bool(header) == (title != "")
+    finally:
+        view.close()
+
+
+def test_default_titles_are_sentence_case_with_real_minus_signs():
+    assert labels.default_title(FUNCTIONS.get("monkey-saddle")) == "Monkey saddle: x³ − 3 x y²"
+    assert labels.default_title(FUNCTIONS.get("goldstein-price")).startswith("Goldstein price: [1 + (x + y + 1)²")
+    assert all("-" not in labels.default_title(function) for function in FUNCTIONS)
+
+
+def test_non_latin_titles_draw_without_glyph_warnings(recwarn, caplog):
+    from optviz.render.title_and_legend import LAST_RESORT_FONT, font_for
+
+    view = scene.RaceScene(hand_race(), size=(800, 600), title="Функция 函数 関数")
+    try:
+        view.render(STEPS)
+        view.save_still(Path("/dev/null"), STEPS, format="png")
+    finally:
+        view.close()
+    assert not [w for w in recwarn if "Glyph" in str(w.message)]
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+    assert font_for("Функция") == {"fontfamily": "DejaVu Sans"}  # the main font has Cyrillic: bold stays
+    assert LAST_RESORT_FONT in font_for("函数")["fontfamily"]
+
+
+# ----------------------------------------------------------------------------- many starts
+
+
+def test_quartiles_and_band_polygon():
+    values = np.arange(2 * 1 * 5, dtype=float).reshape(2, 1, 5)  # step 0: 0..4, step 1: 5..9
+    values[1, 0, 4] = np.inf  # a diverged start is left out
+    q = geometry.quartiles(values)
+    assert np.allclose(q[:, 0, 0], [1, 2, 3]) and np.allclose(q[:, 1, 0], [5.75, 6.5, 7.25])
+    assert np.all(np.isnan(geometry.quartiles(np.full((1, 1, 3), np.nan))))
+    polygon = geometry.band_polygon(np.array([0.0, 1.0, 2.0]), np.array([1.0, np.nan, 2.0]), np.array([3.0, 4, 5]))
+    assert polygon.tolist() == [[0, 1], [2, 2], [2, 5], [0, 3]]
+
+
+def test_many_starts_draw_thin_trails_and_a_quartile_band_per_optimiser():
+    from matplotlib.colors import to_hex
+
+    from optviz.render.artists import MANY_STARTS, run_colour
+
+    race = many_runs_race(4, starts=100)
+    view = scene.RaceScene(race, size=(1280, 720))
+    try:
+        frame = view.render(STEPS // 2)
+        assert frame.shape == (720, 1280, 4)
+        assert len(view._bands) == 4 and len(view._loss_curves) == 4  # one median and one band per optimiser
+        values = view._loss.values[: STEPS // 2 + 1, 0]
+        for r, band in enumerate(view._bands):
+            outline = band.get_paths()[0].vertices
+            assert to_hex(band.get_facecolor()[0], keep_alpha=False) == run_colour(view._theme, r)
+            low, high = np.nanquantile(view._loss.values[: STEPS // 2 + 1, r], [0.25, 0.75], axis=-1)
+            assert np.isclose(outline[:, 1].min(), low.min()) and np.isclose(outline[:, 1].max(), high.max())
+        median = np.nanmedian(values, axis=-1)
+        assert np.allclose(view._loss_curves[0].get_ydata(), median)
+        assert len(view._loss_dots.get_offsets()) == 4  # one dot per optimiser, not per start
+        assert all(trail.get_linewidth() < 1.0 for trail in view._trails) and not view._outline.get_visible()
+        assert len(view._markers.get_offsets()) == 400  # every start's head is drawn
+    finally:
+        view.close()
+    few = scene.RaceScene(many_runs_race(2, starts=MANY_STARTS - 1), size=(800, 600))
+    try:
+        few.render(STEPS)
+        assert few._bands == [] and len(few._loss_dots.get_offsets()) == 2 * (MANY_STARTS - 1)
+    finally:
+        few.close()
+
+
+def test_landscapes_that_turn_often_are_sampled_finer():
+    from optviz.render.landscape import GRID_POINTS, MAX_GRID_POINTS, SAMPLES_PER_TURN, grid_points, sample_grid
+
+    x = np.linspace(0.0, 1.0, GRID_POINTS)
+    ripples = np.sin(2 * np.pi * 40 * x)[None, :] + 0 * x[:, None]  # 80 turns along x (40 periods), none along y
+    nx, ny = grid_points(ripples)
+    assert nx == min(SAMPLES_PER_TURN * 80, MAX_GRID_POINTS) and ny == GRID_POINTS
+    levi, rosenbrock = FUNCTIONS.get("levi"), FUNCTIONS.get("rosenbrock")
+    assert min(grid_points(sample_grid(levi, levi.domain)[2])) > GRID_POINTS  # sin²(3πx): 60 turns across
+    assert grid_points(sample_grid(rosenbrock, rosenbrock.domain)[2]) == (GRID_POINTS, GRID_POINTS)
+
+
+def test_heads_on_top_of_each_other_are_spread_onto_a_ring_and_all_show():
+    points = np.array([[100.0, 100.0], [100.5, 100.0], [101.0, 99.0], [300.0, 300.0], [100.0, 100.0]])
+    mask = np.array([True, True, True, True, False])  # the last is not a head (a cross): it stays
+    spread = geometry.spread_coincident(points, 12.0, mask)
+    group = spread[:3]
+    distances = np.hypot(*(group[:, None] - group[None, :]).transpose(2, 0, 1))[np.triu_indices(3, 1)]
+    assert distances.min() >= 0.9 * 12.0 * 0.55 * np.sqrt(3)  # apart on a ring: none hides another
+    assert np.allclose(group.mean(axis=0), points[:3].mean(axis=0))  # around where they are
+    assert np.array_equal(spread[3:], points[3:])
+    assert np.array_equal(geometry.spread_coincident(points, 12.0, mask), spread)  # the same spots every frame
+
+
+def test_coinciding_heads_all_show_in_the_frame():
+    race = many_runs_race(6)  # every run ends on the minimum (1, 1)
+    view = scene.RaceScene(race, size=(800, 600))
+    try:
+        view.render(STEPS)
+        offsets = view._markers.get_offsets()
+        px = view.figure.axes[0].transData.transform(offsets)
+        gaps = np.hypot(*(px[:, None] - px[None, :]).transpose(2, 0, 1))[np.triu_indices(len(px), 1)]
+        assert gaps.min() > 0.5 * view._head_px
     finally:
         view.close()

@@ -77,3 +77,54 @@ def separated(series: np.ndarray) -> np.ndarray:
     out = np.full((s, k + 1) + series.shape[2:], np.nan)
     out[:, :k] = np.swapaxes(series, 0, 1)
     return out.reshape((s * (k + 1),) + series.shape[2:])
+
+
+def band_polygon(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The closed outline (N, 2) of the band between low(x) and high(x), over the x where both are finite:
+    along low left to right, back along high."""
+    keep = np.isfinite(low) & np.isfinite(high)
+    x, low, high = x[keep], low[keep], high[keep]
+    return np.concatenate([np.column_stack([x, low]), np.column_stack([x[::-1], high[::-1]])])
+
+
+def quartiles(values: np.ndarray) -> np.ndarray:
+    """(T+1, R, S) -> (3, T+1, R): the lower quartile, median and upper quartile across starts, NaN where a
+    step has no finite value."""
+    finite = np.isfinite(values)
+    filled = np.where(finite, values, np.nan)
+    out = np.full((3,) + values.shape[:2], np.nan)
+    any_finite = finite.any(axis=2)
+    if any_finite.any():
+        out[:, any_finite] = np.nanquantile(filled[any_finite], [0.25, 0.5, 0.75], axis=-1)
+    return out
+
+
+def spread_coincident(points: np.ndarray, diameter: float, mask: np.ndarray) -> np.ndarray:
+    """Display positions (N, 2) px with the `mask`ed markers (N,) of diameter px that overlap moved apart onto a
+    ring around their group's centre, so every one of them shows; the others are returned as given.
+
+    Markers closer than 0.8 diameters belong to one group (and so does whatever overlaps a member). A group of n
+    is laid out in order on a ring of radius diameter * max(0.55, n / 2π) (neighbours a diameter apart),
+    first member at the top: the same heads at the same place always get the same spots.
+    """
+    out = np.array(points, dtype=np.float64, copy=True)
+    index = np.flatnonzero(mask & np.all(np.isfinite(out), axis=1))
+    if index.size < 2:
+        return out
+    p = out[index]
+    near = np.hypot(*(p[:, None, :] - p[None, :, :]).transpose(2, 0, 1)) < 0.8 * diameter
+    group = np.arange(index.size)
+    while True:  # each marker takes the smallest label among its neighbours until nothing changes
+        merged = np.where(near, group[None, :], index.size).min(axis=1)
+        if np.array_equal(merged, group):
+            break
+        group = merged
+    for label in np.unique(group):
+        members = np.flatnonzero(group == label)
+        if members.size < 2:
+            continue
+        radius = diameter * max(0.55, members.size / (2 * np.pi))
+        angle = np.pi / 2 - 2 * np.pi * np.arange(members.size) / members.size
+        centre = p[members].mean(axis=0)
+        out[index[members]] = centre + radius * np.column_stack([np.cos(angle), np.sin(angle)])
+    return out

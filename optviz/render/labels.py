@@ -15,16 +15,18 @@ _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def pretty_formula(formula: str) -> str:
-    """Integer powers as superscripts and a real minus sign: "(1 - x)^2" -> "(1 − x)²"."""
+    """Integer powers as superscripts and the real minus sign for every minus: "(1 - x)^2" -> "(1 − x)²"."""
     powered = re.sub(r"(?:\^|\*\*)(\d+)", lambda m: m.group(1).translate(_SUPERSCRIPTS), formula)
-    return re.sub(r"\bpi\b", "π", powered).replace(" - ", " − ")
+    return re.sub(r"\bpi\b", "π", powered).replace("-", "−")
 
 
 def default_title(function: TestFunction) -> str:
-    """ "Rosenbrock: (1 − x)² + 100 (y − x²)²", or the function's own title (an expression's "f(x) = x²")."""
+    """The function's own title if it has one, else its name in sentence case and its formula:
+    "Rosenbrock: (1 − x)² + 100 (y − x²)²", "Monkey saddle: x³ − 3 x y²"."""
     if function.title:
         return function.title
-    name = function.name.replace("_", " ").title()
+    words = function.name.replace("_", " ").replace("-", " ")
+    name = words[:1].upper() + words[1:]
     return f"{name}: {pretty_formula(function.formula)}" if function.formula else name
 
 

@@ -24,6 +24,8 @@ from optviz.render.theme import Theme
 
 
 GRID_POINTS = 240  # samples along each side of the view
+SAMPLES_PER_TURN = 8  # samples between a rise and a fall of f, for landscapes that turn often
+MAX_GRID_POINTS = 720
 SHADE_LEVELS = 64  # filled bands
 LINE_EVERY = 4  # one iso-line per this many bands
 TOP_QUANTILE = 0.995
@@ -49,13 +51,33 @@ def view_bounds(domain: Bounds, starts: np.ndarray, pad: float = 0.05) -> Bounds
     return (float(xmin), float(xmax)), (float(ymin), float(ymax))
 
 
-def sample_grid(function: TestFunction, bounds: Bounds, points: int = GRID_POINTS) -> tuple[np.ndarray, ...]:
-    """x, y and f(x, y) on a points-by-points grid covering `bounds`."""
+def sample_grid(function: TestFunction, bounds: Bounds,
+                points: int | tuple[int, int] = GRID_POINTS) -> tuple[np.ndarray, ...]:
+    """x, y and f(x, y) on a grid covering `bounds`: points along each side, or (along x, along y)."""
     (xmin, xmax), (ymin, ymax) = bounds
-    x, y = np.meshgrid(np.linspace(xmin, xmax, points), np.linspace(ymin, ymax, points))
+    nx, ny = (points, points) if isinstance(points, int) else points
+    x, y = np.meshgrid(np.linspace(xmin, xmax, nx), np.linspace(ymin, ymax, ny))
     with np.errstate(all="ignore"):
         f = np.broadcast_to(function.value(x, y), x.shape).astype(np.float64)
     return x, y, f
+
+
+def grid_points(f: np.ndarray) -> tuple[int, int]:
+    """How many samples along x and along y f needs, judged from a first sampling f (rows along x).
+
+    A landscape that turns often (Levi's sin²(3πx) rises and falls 60 times across its view) reads as noise
+    when sampled with a few points per bump. Count the turns (sign changes of the difference) along each row
+    and column; the busiest lines (90th percentile) get SAMPLES_PER_TURN samples per turn, at least GRID_POINTS,
+    at most MAX_GRID_POINTS.
+    """
+    def turns(axis: int) -> float:
+        d = np.diff(f, axis=axis)
+        first, second = (d[:, 1:], d[:, :-1]) if axis == 1 else (d[1:], d[:-1])
+        with np.errstate(invalid="ignore"):
+            changes = (np.sign(first) * np.sign(second) < 0).sum(axis=axis)
+        return float(np.quantile(changes, 0.9))
+
+    return tuple(int(np.clip(SAMPLES_PER_TURN * turns(axis), GRID_POINTS, MAX_GRID_POINTS)) for axis in (1, 0))
 
 
 def shading(f: np.ndarray, f_min: float | None, log_scale: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -82,13 +104,29 @@ def colormap(theme: Theme) -> LinearSegmentedColormap:
     return LinearSegmentedColormap.from_list(f"optviz-{theme.name}", theme.colormap, N=512)
 
 
+def draw_minima(ax: Axes, function: TestFunction, theme: Theme) -> list:
+    """A star on each global minimum: filled, under the trails, and its outline again above the heads (the scene
+    draws that one over them), so a head that reaches the minimum shows inside the star and the star around it."""
+    if not function.minima:
+        return []
+    mx, my = np.asarray(function.minima, dtype=np.float64).T
+    star = {"linestyle": "none", "marker": "*", "markersize": STAR_PT, "markeredgewidth": 1.2}
+    under = ax.plot(mx, my, **star, markerfacecolor=theme.minimum_face, markeredgecolor=theme.minimum_edge,
+                    zorder=3)
+    over = ax.plot(mx, my, **star, markerfacecolor="none", markeredgecolor=theme.minimum_edge, zorder=6)
+    return under + over
+
+
 def draw_landscape(ax: Axes, function: TestFunction, bounds: Bounds, theme: Theme) -> list:
-    """Filled contours, iso-lines and minima stars on `ax`, limits set to `bounds`; returns the artists made.
+    """Filled contours and iso-lines on `ax`, limits set to `bounds`; returns the artists made.
 
     The filled contours are rasterised in vector output (SVG/PDF): hundreds of abutting polygons there
     show hairline seams in most viewers, and the file would be megabytes.
     """
     x, y, f = sample_grid(function, bounds)
+    points = grid_points(f)
+    if points != (GRID_POINTS, GRID_POINTS):  # it turns often: sample finer where it does
+        x, y, f = sample_grid(function, bounds, points)
     h, levels = shading(f, function.f_min, function.log_scale and function.f_min is not None)
     fill = ax.contourf(x, y, h, levels=levels, cmap=colormap(theme), antialiased=False, algorithm="serial",
                        zorder=0)
@@ -97,10 +135,6 @@ def draw_landscape(ax: Axes, function: TestFunction, bounds: Bounds, theme: Them
                        alpha=theme.contour_line_alpha, linewidths=LINE_PT, negative_linestyles="solid",
                        algorithm="serial", zorder=1)
     artists = [fill, lines]
-    if function.minima:
-        mx, my = np.asarray(function.minima, dtype=np.float64).T
-        artists += ax.plot(mx, my, linestyle="none", marker="*", markersize=STAR_PT, markerfacecolor=theme.minimum_face,
-                           markeredgecolor=theme.minimum_edge, markeredgewidth=1.2, zorder=3)
     (xmin, xmax), (ymin, ymax) = bounds
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)

@@ -4,6 +4,10 @@ Left, the landscape (filled contours over the view, minima, starts) with every r
 loss of every run against the step, above the legend. The static part is drawn once and cached as pixels; a
 frame restores those pixels and draws only the moving artists (trails, markers, loss curves, step counter).
 
+With many starts (artists.MANY_STARTS or more) the trails are thin, the heads smaller, and the loss panel shows
+each run's median across starts inside its interquartile band. Heads that coincide are spread onto a small ring
+(`geometry.spread_coincident`); start squares and the stars' outlines are drawn over the moving paths.
+
 What each trajectory's marker shows (a dot, an arrowhead on the view's edge, or a cross) is worked out in
 `optviz.render.geometry`; a run's legend entry reads "diverged at step d" once it has (`optviz.render.labels`).
 """
@@ -24,7 +28,10 @@ from optviz.errors import UsageError
 from optviz.functions.base import inside_box
 from optviz.render.artists import (
     MARKER_PATHS,
+    MANY_HEAD_SCALE,
+    MANY_STARTS,
     MARKER_SIZES,
+    head_path,
     TICK_STEPS,
     arrow_path,
     draw_loss_curves,
@@ -32,12 +39,21 @@ from optviz.render.artists import (
     draw_starts,
     style_axes,
 )
-from optviz.render.geometry import EDGE, frame_markers, last_inside_step, separated
+from optviz.render.geometry import (
+    EDGE,
+    HEAD,
+    band_polygon,
+    frame_markers,
+    last_inside_step,
+    quartiles,
+    separated,
+    spread_coincident,
+)
 from optviz.render.labels import default_title, legend_labels
-from optviz.render.landscape import draw_landscape, view_bounds
+from optviz.render.landscape import draw_landscape, draw_minima, view_bounds
 from optviz.render.layout import layout
 from optviz.render.loss_scale import loss_scale
-from optviz.render.sizes import DESIGN_DPI, DESIGN_SIZE, LABEL_PT, text_scale
+from optviz.render.sizes import DESIGN_DPI, DESIGN_SIZE, HEAD_PT, LABEL_PT, text_scale
 from optviz.render.spec import MIN_SIZE, STILL_FORMATS
 from optviz.render.step_counter import StepCounter
 from optviz.render.theme import THEMES
@@ -94,13 +110,14 @@ class RaceScene:
         counter_text = fig.text(0, 0, "", color=theme.text, fontsize=LABEL_PT + 1, ha="right", va="top",
                                 parse_math=False, fontfamily="monospace")
         self._counter = StepCounter(counter_text, race.steps)
-        counter_w = counter_text.get_window_extent(renderer).width
-        title_room = width - 1.6 * LABEL_PT * px - counter_w - 2 * LABEL_PT * px
-        title_text = fit_title(fig, title, title_room, theme, renderer)
+        counter_box = counter_text.get_window_extent(renderer)
+        title_room = width - 1.6 * LABEL_PT * px - counter_box.width - 2 * LABEL_PT * px
         (xmin, xmax), (ymin, ymax) = self._bounds
-        lay = layout(width, height, LABEL_PT * px, title_text.get_window_extent(renderer).height,
-                     (ymax - ymin) / (xmax - xmin))
-        title_text.set_position((lay.title_at[0] / width, lay.title_at[1] / height))
+        aspect = (ymax - ymin) / (xmax - xmin)
+        title_at = layout(width, height, LABEL_PT * px, 0.0, aspect).title_at  # the same for any title height
+        title_h = fit_title(fig, title, title_at, title_room, theme, renderer)
+        # the panels start under the title and under the step counter beside it, whichever reaches lower
+        lay = layout(width, height, LABEL_PT * px, max(title_h, counter_box.height), aspect)
         counter_text.set_position((lay.counter_at[0] / width, lay.counter_at[1] / height))
 
         ax = fig.add_axes([v / d for v, d in zip(lay.landscape, (width, height, width, height))])
@@ -108,14 +125,23 @@ class RaceScene:
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=TICK_STEPS))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=TICK_STEPS))
         draw_landscape(ax, race.function, self._bounds, theme)
-        draw_starts(ax, np.asarray(race.starts, dtype=np.float64).reshape(-1, 2), theme)
+        stars = draw_minima(ax, race.function, theme)
+        start_marks = draw_starts(ax, np.asarray(race.starts, dtype=np.float64).reshape(-1, 2), theme)
         runs, starts = self._positions.shape[1:3]
         self._outline, self._trails, self._markers = draw_paths(ax, runs, starts, theme)
+        self._head_paths = [head_path(theme, r) for r in range(runs) for _ in range(starts)]
         # Display-space scale of each data axis, for arrowheads pointing the way a path left.
         self._px_per_unit = (lay.landscape[2] / (xmax - xmin), lay.landscape[3] / (ymax - ymin))
 
+        self._legend, self._wrap = fit_legend(fig, race, theme, lay.legend_room(), renderer)
+        lay = lay.with_legend_height(self._legend.get_window_extent(renderer).height)
+        legend_left, legend_bottom, _, legend_h = lay.legend_box
+        self._legend.set_bbox_to_anchor((legend_left / width, (legend_bottom + legend_h) / height),
+                                        transform=fig.transFigure)
         loss_ax = fig.add_axes([v / d for v, d in zip(lay.loss, (width, height, width, height))])
-        style_axes(loss_ax, theme, "step", self._loss.label)
+        self._many = starts >= MANY_STARTS
+        style_axes(loss_ax, theme, "step", f"{self._loss.label}, median and quartiles" if self._many
+                   else self._loss.label)
         loss_ax.set_xlim(0, max(race.steps, 1))
         loss_ax.set_yscale("log" if self._loss.log else "linear")
         loss_ax.set_ylim(*self._loss.ylim)
@@ -124,10 +150,15 @@ class RaceScene:
             loss_ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=TICK_STEPS))
         loss_ax.grid(True, color=theme.grid, linewidth=0.6)
         loss_ax.set_axisbelow(True)
-        self._loss_curves, self._loss_dots = draw_loss_curves(loss_ax, runs, starts, theme)
+        self._loss_curves, self._bands, self._loss_dots = draw_loss_curves(loss_ax, runs, starts, theme)
+        self._quartiles = quartiles(self._loss.values) if self._many else None
+        self._head_scale = MANY_HEAD_SCALE**2 if self._many else 1.0
+        self._head_px = HEAD_PT * px
 
-        self._legend = fit_legend(fig, race, theme, lay.legend_box, renderer)
-        self._moving = [self._outline, *self._trails, self._markers, *self._loss_curves, self._loss_dots]
+        # Drawn each frame in zorder: the start squares over the trails, the stars' outlines over the heads.
+        self._moving = sorted([self._outline, *self._trails, *start_marks, self._markers, *stars[1:],
+                               *self._bands, *self._loss_curves, self._loss_dots],
+                              key=lambda artist: artist.get_zorder())
         for artist in (*self._moving, self._legend):
             artist.set_animated(True)
         self._canvas.draw()
@@ -143,7 +174,7 @@ class RaceScene:
 
     def _set_legend(self, step: int) -> None:
         for text, label in zip(self._legend.texts, legend_labels(self._race, step)):
-            text.set_text(label)
+            text.set_text(self._wrap(label))
 
     def _update(self, step: int) -> None:
         """Point every moving artist at `step`."""
@@ -156,12 +187,25 @@ class RaceScene:
         points, kinds, directions = frame_markers(positions, self._last_inside, race.trajectories.diverged_step,
                                                   step, self._bounds)
         sx, sy = self._px_per_unit
-        paths = [arrow_path(math.atan2(dy * sy, dx * sx)) if kind == EDGE else MARKER_PATHS[kind]
-                 for kind, (dx, dy) in zip(kinds, directions)]
+        if not self._many:  # heads on top of each other: onto a ring around where they are, so each shows
+            (xmin, _), (ymin, _) = self._bounds
+            scale, low = np.array([sx, sy]), np.array([xmin, ymin])
+            spread = spread_coincident((points - low) * scale, self._head_px, kinds == HEAD)
+            points = spread / scale + low
+        paths = [arrow_path(math.atan2(dy * sy, dx * sx)) if kind == EDGE else head if kind == HEAD
+                 else MARKER_PATHS[kind] for kind, (dx, dy), head in zip(kinds, directions, self._head_paths)]
         self._markers.set_paths(paths)
         self._markers.set_offsets(points)
-        self._markers.set_sizes(np.array([MARKER_SIZES[kind] for kind in kinds]), self._figure.dpi)
+        self._markers.set_sizes(self._head_scale * np.array([MARKER_SIZES[kind] for kind in kinds]), self._figure.dpi)
 
+        if self._many:  # per run: the median across starts, the band between the quartiles
+            low, median, high = self._quartiles[:, : step + 1]
+            steps = self._frame_steps[: step + 1]
+            for r, (curve, band) in enumerate(zip(self._loss_curves, self._bands)):
+                curve.set_data(steps, median[:, r])
+                band.set_verts([band_polygon(steps, low[:, r], high[:, r])])
+            self._loss_dots.set_offsets(np.column_stack([np.full(median.shape[1], float(step)), median[-1]]))
+            return
         values = self._loss.values[: step + 1]
         steps = separated(np.broadcast_to(self._frame_steps[: step + 1, None], (step + 1, values.shape[2])))
         for r, curve in enumerate(self._loss_curves):

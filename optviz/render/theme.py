@@ -29,7 +29,7 @@ class Theme:
     colormap: tuple[Colour, ...]  # landscape colours from the lowest f to the highest, evenly spaced
     contour_line: Colour  # thin iso-lines over the filled contours
     contour_line_alpha: float
-    palette: tuple[Colour, ...]  # one colour per run, cycled when there are more runs
+    palette: tuple[Colour, ...]  # twelve colours, one per run; after twelve runs they repeat with another dash
     halo: Colour  # outline behind trails and edge of head markers
     minimum_face: Colour  # the star on each global minimum
     minimum_edge: Colour
@@ -47,8 +47,10 @@ LIGHT = Theme(
     colormap=("#24344d", "#3e5672", "#6a8199", "#9db0c0", "#cbd6dd", "#eef1f2", "#fbfbfa"),
     contour_line="#1b1b1b",
     contour_line_alpha=0.22,
-    # Okabe-Ito without yellow and sky blue, which fade on the paper-white plateau; then those two last.
-    palette=("#d55e00", "#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000"),
+    # Okabe-Ito (yellow, which fades on the paper-white plateau, last), then wine, olive, purple and brown from
+    # Tol's muted set: every pair at least 25 apart in CIELAB.
+    palette=("#d55e00", "#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#882255", "#999933",
+             "#6a3d9a", "#8c510a", "#f0e442"),
     halo="#ffffff",
     minimum_face="#ffffff",
     minimum_edge="#000000",
@@ -65,8 +67,10 @@ DARK = Theme(
     colormap=("#07090d", "#141b26", "#223042", "#35485e", "#4d6279", "#6b7f94", "#93a3b3"),
     contour_line="#ffffff",
     contour_line_alpha=0.16,
-    # Okabe-Ito with sky blue in place of the dark blue, which sinks into a near-black landscape.
-    palette=("#e69f00", "#56b4e9", "#f0e442", "#cc79a7", "#d55e00", "#009e73", "#ffffff", "#0072b2"),
+    # Okabe-Ito with sky blue in place of the dark blue, which sinks into a near-black landscape, then light
+    # colours that stand out from it: rose, lavender, lime, a bright blue and magenta (pairs >= 25 apart in CIELAB).
+    palette=("#e69f00", "#56b4e9", "#f0e442", "#cc79a7", "#d55e00", "#009e73", "#ffffff", "#ee6677", "#b39ddb",
+             "#99dd55", "#4477ff", "#ff77ff"),
     halo="#000000",
     minimum_face="#ffffff",
     minimum_edge="#000000",
