@@ -136,3 +136,15 @@ def test_labels_of_a_hand_built_race_are_recomputed():
     race = run_race(fn, [Run("whatever", "adam", OPTIMIZERS.get("adam").resolve({"lr": 0.05}), "user")],
                     [fn.default_start], 3)
     assert race.runs[0].label == "adam lr=0.05"
+
+
+def test_the_title_says_when_gradients_were_minibatches_or_noisy():
+    import optviz
+    from optviz.render.labels import default_title, race_title
+
+    exact = optviz.race("tiny-network", ["sgd(lr=0.1)"], steps=3)
+    assert race_title(exact) == default_title(exact.function)
+    batched = optviz.race("tiny-network", ["sgd(lr=0.1)"], steps=3, batch_size=4, seed=7)
+    assert race_title(batched).endswith(" · minibatches of 4 of 64 points, seed 7")
+    noisy = optviz.race("booth", ["sgd(lr=0.1)"], steps=3, noise=0.5)
+    assert race_title(noisy) == f"{default_title(noisy.function)} · gradient noise σ = 0.5, seed 0"

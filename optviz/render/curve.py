@@ -30,7 +30,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, MaxNLocator
 
 from optviz.errors import UsageError
-from optviz.render.labels import default_title, legend_labels
+from optviz.render.labels import legend_labels, race_title
 from optviz.render.loss_scale import loss_scale
 from optviz.render.scene import REPRODUCIBLE_METADATA, SVG_HASH_SALT
 from optviz.render.sizes import (DESIGN_DPI, DESIGN_SIZE, HALO_PT, HEAD_PT, LABEL_PT, LEGEND_PT, LOSS_PT, START_PT,
@@ -183,7 +183,7 @@ class CurveScene:
         self._figure = Figure(figsize=((width + 0.01) / dpi, (height + 0.01) / dpi), dpi=dpi,
                               facecolor=self._theme.background)
         self._canvas = FigureCanvasAgg(self._figure)
-        self._build(title if title is not None else default_title(race.function))
+        self._build(title if title is not None else race_title(race))
         diverged = np.asarray(race.trajectories.diverged_step).reshape(-1)
         self._divergences = np.sort(diverged[diverged >= 0])  # the steps at which the legend changes
         self._legend_key: int | None = None

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optviz.errors import UsageError
-from optviz.render.labels import default_title
+from optviz.render.labels import race_title
 from optviz.specs import format_number
 from optviz.render.theme import THEMES, Theme
 
@@ -66,7 +66,7 @@ def race_page(race: Race, theme: str, title: str | None) -> dict[str, Any]:
             "converged_step": entry["converged_step"],
             "diverged_step": entry["diverged_step"],
         })
-    return {"title": title if title is not None else default_title(race.function), "theme": chosen.name,
+    return {"title": title if title is not None else race_title(race), "theme": chosen.name,
             "steps": race.steps, "rows": rows}
 
 

@@ -30,6 +30,22 @@ def default_title(function: TestFunction) -> str:
     return f"{name}: {pretty_formula(function.formula)}" if function.formula else name
 
 
+def race_title(race: Race) -> str:
+    """The default title of a race: the function's, then what the optimisers' gradients were when they were not
+    exact ("minibatches of 4 of 64 points, seed 0", "gradient noise σ = 0.5, seed 0"); the picture always draws
+    the full-batch, noise-free landscape."""
+    gradients = race.gradients
+    notes = []
+    if gradients.batch_size is not None and race.function.dataset is not None:
+        notes.append(f"minibatches of {gradients.batch_size} of {race.function.dataset.size} points")
+    if gradients.noise:
+        notes.append(f"gradient noise σ = {gradients.noise:g}")
+    if notes:
+        notes.append(f"seed {gradients.seed}")
+    title = default_title(race.function)
+    return f"{title} · {', '.join(notes)}" if notes else title
+
+
 def divergence_note(diverged_step: np.ndarray, step: int) -> str:
     """What a run's legend entry adds once some of its starts have diverged by `step` (diverged_step: (S,))."""
     hit = (diverged_step >= 0) & (diverged_step <= step)

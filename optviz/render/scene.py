@@ -49,7 +49,7 @@ from optviz.render.geometry import (
     separated,
     spread_coincident,
 )
-from optviz.render.labels import default_title, legend_labels
+from optviz.render.labels import legend_labels, race_title
 from optviz.render.landscape import draw_landscape, draw_minima, view_bounds
 from optviz.render.layout import layout
 from optviz.render.loss_scale import loss_scale
@@ -94,7 +94,7 @@ class RaceScene:
         self._figure = Figure(figsize=((width + 0.01) / dpi, (height + 0.01) / dpi), dpi=dpi,
                               facecolor=self._theme.background)
         self._canvas = FigureCanvasAgg(self._figure)
-        self._build(title if title is not None else default_title(race.function))
+        self._build(title if title is not None else race_title(race))
         diverged = np.asarray(race.trajectories.diverged_step).reshape(-1)
         self._divergences = np.sort(diverged[diverged >= 0])  # the steps at which the legend changes
         self._legend_key: int | None = None
