@@ -1,7 +1,8 @@
 """The race picture, drawn once and re-shown per step by blitting.
 
 Left, the landscape (filled contours over the view, minima, starts) with every run's trail and head; right, the
-loss of every run against the step, above the legend. The static part is drawn once and cached as pixels; a
+loss of every run against the step, above the legend and, beside it where there is room, a live readout of each
+run's loss (and scheduled lr) at the frame's step (`optviz.render.readout`). The static part is drawn once and cached as pixels; a
 frame restores those pixels and draws only the moving artists (trails, markers, loss curves, step counter).
 
 With many starts (artists.MANY_STARTS or more) the trails are thin, the heads smaller, and the loss panel shows
@@ -53,6 +54,7 @@ from optviz.render.labels import legend_labels, race_title
 from optviz.render.landscape import draw_landscape, draw_minima, view_bounds
 from optviz.render.layout import layout
 from optviz.render.loss_scale import loss_scale
+from optviz.render.readout import Readout
 from optviz.render.sizes import DESIGN_DPI, DESIGN_SIZE, HEAD_PT, LABEL_PT, text_scale
 from optviz.render.spec import MIN_SIZE, STILL_FORMATS
 from optviz.render.step_counter import StepCounter
@@ -133,13 +135,16 @@ class RaceScene:
         # Display-space scale of each data axis, for arrowheads pointing the way a path left.
         self._px_per_unit = (lay.landscape[2] / (xmax - xmin), lay.landscape[3] / (ymax - ymin))
 
-        self._legend, self._wrap = fit_legend(fig, race, theme, lay.legend_room(), renderer)
-        lay = lay.with_legend_height(self._legend.get_window_extent(renderer).height)
-        legend_left, legend_bottom, _, legend_h = lay.legend_box
-        self._legend.set_bbox_to_anchor((legend_left / width, (legend_bottom + legend_h) / height),
-                                        transform=fig.transFigure)
-        loss_ax = fig.add_axes([v / d for v, d in zip(lay.loss, (width, height, width, height))])
         self._many = starts >= MANY_STARTS
+        self._legend, self._wrap, self._readout = self._fit_legend_and_readout(lay.legend_room(), renderer)
+        header_h = self._readout.header_height(renderer, self._wrap.fontsize) if self._readout else 0.0
+        lay = lay.with_legend_height(self._legend.get_window_extent(renderer).height + header_h)
+        legend_left, legend_bottom, _, legend_h = lay.legend_box
+        self._legend.set_bbox_to_anchor((legend_left / width, (legend_bottom + legend_h - header_h) / height),
+                                        transform=fig.transFigure)
+        if self._readout is not None:
+            self._readout.place_headers(self._legend, renderer)
+        loss_ax = fig.add_axes([v / d for v, d in zip(lay.loss, (width, height, width, height))])
         style_axes(loss_ax, theme, "step", f"{self._loss.label}, median and quartiles" if self._many
                    else self._loss.label)
         loss_ax.set_xlim(0, max(race.steps, 1))
@@ -159,11 +164,34 @@ class RaceScene:
         self._moving = sorted([self._outline, *self._trails, *start_marks, self._markers, *stars[1:],
                                *self._bands, *self._loss_curves, self._loss_dots],
                               key=lambda artist: artist.get_zorder())
-        for artist in (*self._moving, self._legend):
+        self._readout_texts = self._readout.artists if self._readout is not None else []
+        for artist in (*self._moving, self._legend, *self._readout_texts):
             artist.set_animated(True)
         self._canvas.draw()
         self._base = self._canvas.copy_from_bbox(fig.bbox)
         self._counter.capture(self._canvas, self._base)
+
+    def _fit_legend_and_readout(self, room, renderer):
+        """The legend in `room` (px), and the live readout beside it with its header above when there is room for
+        both: beside a one-column legend as it is, or as its labels wrap narrower at the same font size."""
+        fig, race, theme = self._figure, self._race, self._theme
+        legend, wrap = fit_legend(fig, race, theme, room, renderer)
+        readout = Readout(fig, race, self._loss, self._many, theme)
+        needed_w, header_h = readout.width(renderer, wrap.fontsize), readout.header_height(renderer, wrap.fontsize)
+        box = legend.get_window_extent(renderer)
+        if wrap.columns == 1 and box.width + needed_w <= room[2] and box.height + header_h <= room[3]:
+            return legend, wrap, readout
+        left, bottom, room_w, room_h = room
+        narrow, narrow_wrap = fit_legend(fig, race, theme, (left, bottom, room_w - needed_w, room_h - header_h),
+                                         renderer)
+        box = narrow.get_window_extent(renderer)
+        if (narrow_wrap.fontsize == wrap.fontsize and narrow_wrap.columns == 1 and box.width + needed_w <= room_w
+                and box.height + header_h <= room_h):
+            legend.remove()
+            return narrow, narrow_wrap, readout
+        narrow.remove()
+        readout.remove()
+        return legend, wrap, None
 
     # --- per frame
 
@@ -173,8 +201,13 @@ class RaceScene:
         return int(step)
 
     def _set_legend(self, step: int) -> None:
+        """The legend's entries as they read at `step`, drawn (onto whatever is on the canvas), and the readout's
+        rows lined up with them."""
         for text, label in zip(self._legend.texts, legend_labels(self._race, step)):
             text.set_text(self._wrap(label))
+        self._figure.draw_artist(self._legend)
+        if self._readout is not None:
+            self._readout.place_values(self._legend, self._canvas.get_renderer())
 
     def _update(self, step: int) -> None:
         """Point every moving artist at `step`."""
@@ -198,6 +231,8 @@ class RaceScene:
         self._markers.set_offsets(points)
         self._markers.set_sizes(self._head_scale * np.array([MARKER_SIZES[kind] for kind in kinds]), self._figure.dpi)
 
+        if self._readout is not None:
+            self._readout.set_step(step)
         if self._many:  # per run: the median across starts, the band between the quartiles
             low, median, high = self._quartiles[:, : step + 1]
             steps = self._frame_steps[: step + 1]
@@ -221,13 +256,12 @@ class RaceScene:
         if legend_key != self._legend_key:  # redraw the legend once over the base, and keep that
             self._canvas.restore_region(self._base)
             self._set_legend(step)
-            self._figure.draw_artist(self._legend)
             self._background = self._canvas.copy_from_bbox(self._figure.bbox)
             self._legend_key = legend_key
         else:
             self._canvas.restore_region(self._background)
         self._update(step)
-        for artist in self._moving:
+        for artist in (*self._moving, *self._readout_texts):
             self._figure.draw_artist(artist)
         frame = np.array(self._canvas.buffer_rgba(), copy=True)
         self._counter.paste(frame, step)
@@ -248,7 +282,7 @@ class RaceScene:
         self._set_legend(step)
         self._update(step)
         self._counter.show(step)
-        animated = (*self._moving, self._legend)
+        animated = (*self._moving, self._legend, *self._readout_texts)
         for artist in animated:
             artist.set_animated(False)
         try:

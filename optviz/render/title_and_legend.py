@@ -94,6 +94,7 @@ class Wrapper:
         self._renderer, self._fontsize = renderer, fontsize
         self._widths: dict[str, float] = {}
         self.room, self.fontsize = float("inf"), fontsize
+        self.columns = 1  # the legend's, as fit_legend chose them
 
     def width(self, text: str) -> float:
         """Width in px at `self.fontsize`."""
@@ -158,10 +159,11 @@ def fit_legend(fig: Figure, race: Race, theme: Theme, box: tuple[float, float, f
             if best is None or spill < best[0]:
                 if best is not None:
                     best[1].remove()
-                best = (spill, legend, size, wrap.room)
+                best = (spill, legend, size, wrap.room, columns)
             else:
                 legend.remove()
             if spill == 0.0:
+                wrap.columns = columns
                 return legend, wrap
-    _, legend, wrap.fontsize, wrap.room = best
+    _, legend, wrap.fontsize, wrap.room, wrap.columns = best
     return legend, wrap
