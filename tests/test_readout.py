@@ -15,8 +15,8 @@ from tests.test_scene import STEPS, hand_race
 
 
 @pytest.mark.parametrize("value, text", [
-    (0.644, "0.644"), (2.92e-4, "2.92e−4"), (1.06e-11, "1.06e−11"), (12.5, "12.5"), (2.6e13, "2.60e13"),
-    (-0.5, "−0.5"), (0.0, "0"), (float("nan"), "–"), (float("inf"), "–"),
+    (0.644, "0.644"), (4.5, "4.50"), (2.92e-4, "2.92e−4"), (1.06e-11, "1.06e−11"), (12.5, "12.5"), (100, "100"),
+    (999.7, "1.00e3"), (2.6e13, "2.60e13"), (-0.5, "−0.500"), (0.0, "0"), (float("nan"), "–"), (float("inf"), "–"),
 ])
 def test_numbers_read_with_three_digits_and_real_minus_signs(value, text):
     assert readout.show_number(value) == text
@@ -90,13 +90,22 @@ def test_each_value_sits_on_its_runs_legend_line_inside_the_picture(size):
         view.close()
 
 
-def test_the_readout_follows_the_frame():
+def test_the_readout_follows_the_frame_at_a_readable_pace():
     view = scene.RaceScene(hand_race(), size=(1280, 720))
     try:
         for step in (0, 7, STEPS):
             view.render(step)
             shown = [t.get_text() for t in view._readout.artists]
             assert shown == [readout.show_number(v) for v in view._loss.values[step, :, 0]]
+        frames = np.arange(STEPS + 1)
+        draw = view.frame_drawer(frames, fps=30)  # refreshed every 30 / READOUT_HZ frames, and on the last
+        every = round(30 / scene.READOUT_HZ)
+        for step in frames:
+            fresh = view.render(step, step // every * every if step < STEPS else STEPS)
+            assert np.array_equal(draw(step), fresh)
+        draw(13)
+        assert [t.get_text() for t in view._readout.artists] == [
+            readout.show_number(v) for v in view._loss.values[13 // every * every, :, 0]]
     finally:
         view.close()
 

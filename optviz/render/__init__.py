@@ -64,8 +64,8 @@ def _render(race: Race, spec: RenderSpec, out: Path, report: Callable[[int, int]
         with atomic_output(out) as temporary:
             if spec.is_animation:
                 steps = frame_schedule(race.steps, spec.frames)
-                animation = Animation(scene.render, steps, spec.frame_size, spec.fps, spec.hold,
-                                      page=race_page(race, spec.theme, spec.title))
+                animation = Animation(scene.frame_drawer(steps, spec.fps), steps, spec.frame_size, spec.fps,
+                                      spec.hold, page=race_page(race, spec.theme, spec.title))
                 encoders()[spec.format](animation, temporary, report)
             else:
                 scene.save_still(temporary, race.steps)

@@ -16,6 +16,7 @@ article's static chart: x against iteration, one line per optimiser, and its leg
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -396,6 +397,10 @@ class CurveScene:
         frame = np.array(self._canvas.buffer_rgba(), copy=True)
         self._counter.paste(frame, step)
         return frame
+
+    def frame_drawer(self, steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
+        """What draws each frame of an animation showing `steps` at `fps` (the scenes' common interface): `render`."""
+        return self.render
 
     def save_still(self, path: str | Path | BinaryIO, step: int, *, format: str | None = None) -> None:
         """The frame at `step` as PNG, SVG or PDF (format from the suffix, or `format`); the same bytes every time."""

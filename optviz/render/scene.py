@@ -16,6 +16,7 @@ What each trajectory's marker shows (a dot, an arrowhead on the view's edge, or 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -64,6 +65,7 @@ from optviz.render.title_and_legend import fit_legend, fit_title
 if TYPE_CHECKING:
     from optviz.racing import Race
 
+READOUT_HZ = 5  # how often an animation's readout refreshes its numbers, per second of film
 VECTOR_RASTER_SCALE = 2  # SVG/PDF: the rasterised contour fill at twice the screen resolution, for print
 # SVG and PDF stills leave out the date matplotlib would stamp in them, and SVG's ids are hashed with a fixed salt
 # rather than a random one, so the same still is the same bytes every time.
@@ -164,7 +166,7 @@ class RaceScene:
         self._moving = sorted([self._outline, *self._trails, *start_marks, self._markers, *stars[1:],
                                *self._bands, *self._loss_curves, self._loss_dots],
                               key=lambda artist: artist.get_zorder())
-        self._readout_texts = self._readout.artists if self._readout is not None else []
+        self._readout_texts = self._readout.artists if self._readout is not None else []  # kept with the legend
         for artist in (*self._moving, self._legend, *self._readout_texts):
             artist.set_animated(True)
         self._canvas.draw()
@@ -231,8 +233,6 @@ class RaceScene:
         self._markers.set_offsets(points)
         self._markers.set_sizes(self._head_scale * np.array([MARKER_SIZES[kind] for kind in kinds]), self._figure.dpi)
 
-        if self._readout is not None:
-            self._readout.set_step(step)
         if self._many:  # per run: the median across starts, the band between the quartiles
             low, median, high = self._quartiles[:, : step + 1]
             steps = self._frame_steps[: step + 1]
@@ -248,24 +248,43 @@ class RaceScene:
         current = values[step].reshape(-1)
         self._loss_dots.set_offsets(np.column_stack([np.full(current.shape, float(step)), current]))
 
-    def render(self, step: int) -> np.ndarray:
-        """The frame at `step`: RGBA uint8, shape (height, width, 4), a fresh array the caller may keep."""
+    def render(self, step: int, readout_step: int | None = None) -> np.ndarray:
+        """The frame at `step`: RGBA uint8, shape (height, width, 4), a fresh array the caller may keep. The readout
+        shows `readout_step` (default: `step`), so an animation can refresh its numbers at a readable pace."""
         step = self._check_step(step)
+        readout_step = step if readout_step is None else self._check_step(readout_step)
         # The legend reads the same until another trajectory diverges: it depends on step only through the count.
-        legend_key = int(np.searchsorted(self._divergences, step, side="right"))
-        if legend_key != self._legend_key:  # redraw the legend once over the base, and keep that
+        # It and the readout are drawn over the base once and kept, until either changes.
+        legend_key = (int(np.searchsorted(self._divergences, step, side="right")),
+                      readout_step if self._readout is not None else None)
+        if legend_key != self._legend_key:
             self._canvas.restore_region(self._base)
             self._set_legend(step)
+            if self._readout is not None:
+                self._readout.set_step(readout_step)
+                for text in self._readout_texts:
+                    self._figure.draw_artist(text)
             self._background = self._canvas.copy_from_bbox(self._figure.bbox)
             self._legend_key = legend_key
         else:
             self._canvas.restore_region(self._background)
         self._update(step)
-        for artist in (*self._moving, *self._readout_texts):
+        for artist in self._moving:
             self._figure.draw_artist(artist)
         frame = np.array(self._canvas.buffer_rgba(), copy=True)
         self._counter.paste(frame, step)
         return frame
+
+    def frame_drawer(self, steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
+        """What draws each frame of an animation showing `steps` at `fps`: `render`, with the readout's numbers
+        refreshed READOUT_HZ times a second (numbers that change every frame cannot be read, and cost the GIF
+        bytes) and on the last frame, which shows the final numbers."""
+        every = max(1, round(fps / READOUT_HZ))
+        shown = np.asarray(steps)[np.arange(len(steps)) // every * every]
+        if len(steps):
+            shown[-1] = steps[-1]
+        readout_step = dict(zip((int(s) for s in steps), (int(s) for s in shown)))
+        return lambda step: self.render(step, readout_step.get(int(step)))
 
     def save_still(self, path: str | Path | BinaryIO, step: int, *, format: str | None = None) -> None:
         """The frame at `step` as PNG, SVG or PDF; SVG and PDF keep text and paths as vectors.
@@ -280,6 +299,8 @@ class RaceScene:
             raise UsageError(f"cannot write a still as '{shown}': use {', '.join(f'.{f}' for f in STILL_FORMATS)}")
         step = self._check_step(step)
         self._set_legend(step)
+        if self._readout is not None:
+            self._readout.set_step(step)
         self._update(step)
         self._counter.show(step)
         animated = (*self._moving, self._legend, *self._readout_texts)
