@@ -25,7 +25,7 @@ def test_numbers_read_with_three_digits_and_real_minus_signs(value, text):
 def test_the_loss_column_is_what_the_loss_panel_plots():
     race = hand_race()
     loss = loss_scale(race.trajectories.losses, race.function.f_min, np.ones(race.trajectories.losses.shape, bool))
-    (column,) = readout.columns(race, loss, many=False)
+    (column,) = readout.columns(race, loss)
     assert column.header == "f − f*"
     np.testing.assert_array_equal(column.values, loss.values[:, :, 0])
 
@@ -35,7 +35,7 @@ def test_many_starts_show_the_median_and_how_many_are_at_the_minimum():
     losses = np.array([[[0.0, 1.0, 5.0]], [[2e-7, 3e-7, 4.0]]])  # (steps 0..1, one run, three starts)
     loss = loss_scale(losses, 0.0, np.ones(losses.shape, bool))
     race = type(race)(race.function, race.runs[:1], race.starts, 1, race.trajectories)
-    median, near = readout.columns(race, loss, many=True)
+    median, near = readout.columns(race, loss)
     assert median.header == "median f − f*" and near.header == "at f*"
     np.testing.assert_allclose(median.values[:, 0], np.median(loss.values, axis=2)[:, 0])
     assert list(near.values[:, 0]) == [1, 2]  # within CONVERGENCE_TOLERANCE of f* = 0
@@ -51,7 +51,7 @@ def test_a_scheduled_run_shows_the_lr_in_force_and_a_constant_one_its_lr():
     runs = (dataclasses.replace(race.runs[0], schedule=schedule), race.runs[1])
     race = dataclasses.replace(race, runs=runs)
     loss = loss_scale(race.trajectories.losses, race.function.f_min, np.ones(race.trajectories.losses.shape, bool))
-    _, lr = readout.columns(race, loss, many=False)
+    _, lr = readout.columns(race, loss)
     trace = schedule.values(runs[0].params, STEPS)["lr"]
     np.testing.assert_allclose(lr.values[1:, 0], trace)
     assert lr.values[0, 0] == trace[0] == 0.05 and lr.values[6, 0] == 0.025
@@ -61,7 +61,7 @@ def test_a_scheduled_run_shows_the_lr_in_force_and_a_constant_one_its_lr():
 def test_no_lr_column_without_a_schedule():
     race = hand_race()
     loss = loss_scale(race.trajectories.losses, race.function.f_min, np.ones(race.trajectories.losses.shape, bool))
-    assert [c.header for c in readout.columns(race, loss, many=False)] == ["f − f*"]
+    assert [c.header for c in readout.columns(race, loss)] == ["f − f*"]
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (720, 1280), (1920, 1080)])
@@ -99,7 +99,7 @@ def test_the_readout_follows_the_frame_at_a_readable_pace():
             assert shown == [readout.show_number(v) for v in view._loss.values[step, :, 0]]
         frames = np.arange(STEPS + 1)
         draw = view.frame_drawer(frames, fps=30)  # refreshed every 30 / READOUT_HZ frames, and on the last
-        every = round(30 / scene.READOUT_HZ)
+        every = round(30 / readout.READOUT_HZ)
         for step in frames:
             fresh = view.render(step, step // every * every if step < STEPS else STEPS)
             assert np.array_equal(draw(step), fresh)

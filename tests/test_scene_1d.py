@@ -223,3 +223,32 @@ def test_the_same_race_gives_the_same_bytes(seed, tmp_path, fmt):
     first, second = (render_race(seed, RenderSpec(tmp_path / f"{name}.{fmt}", frames=9, size=(320, 240)))
                      for name in ("first", "second"))
     assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_column_under_the_legend_holds_each_runs_x_and_loss(scenes, seed, size):
+    """Wide pictures: a scoreboard under the legend, one row per optimiser with x and f − f* at the frame's step,
+    inside the picture, clear of every panel and of the legend."""
+    from pathlib import Path
+
+    from optviz.render.readout import show_number
+
+    view = scenes(size)
+    view.save_still(Path("/dev/null"), 40, format="png")
+    renderer = view.figure.canvas.get_renderer()
+    assert view._scoreboard is not None
+    assert [t.get_text() for t in view._scoreboard.texts] == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+                                                              "adam"]
+    x_texts, loss_texts = np.reshape(view._readout.artists, (2, -1))
+    assert [t.get_text() for t in x_texts] == [show_number(v) for v in seed.trajectories.positions[40, :, 0, 0]]
+    assert [t.get_text() for t in loss_texts] == [show_number(v) for v in view._loss.values[40, :, 0]]
+    legend = view._legend.get_window_extent(renderer)
+    panels = [ax.get_tightbbox(renderer) for ax in view.figure.axes]
+    for text in [*view._readout.texts, *view._scoreboard.texts]:
+        box = text.get_window_extent(renderer)
+        assert 0 <= box.x0 and box.x1 <= size[0] and 0 <= box.y0 and box.y1 < legend.y0
+        assert not any(box.overlaps(panel) for panel in panels)
+
+
+def test_portrait_pictures_keep_the_legend_across_the_bottom_without_a_scoreboard(scenes):
+    assert scenes((720, 1280))._scoreboard is None and scenes((720, 1280))._readout is None

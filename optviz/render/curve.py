@@ -33,6 +33,7 @@ from matplotlib.ticker import LogLocator, MaxNLocator
 from optviz.errors import UsageError
 from optviz.render.labels import legend_labels, race_title
 from optviz.render.loss_scale import loss_scale
+from optviz.render.readout import Readout, readout_paced
 from optviz.render.scene import REPRODUCIBLE_METADATA, SVG_HASH_SALT
 from optviz.render.sizes import (DESIGN_DPI, DESIGN_SIZE, HALO_PT, HEAD_PT, LABEL_PT, LEGEND_PT, LOSS_PT, START_PT,
                                  TICK_PT, TITLE_PT, TRAIL_PT, text_scale)
@@ -205,10 +206,19 @@ class CurveScene:
         self._counter = StepCounter(counter_text, race.steps)
         room = width - 2.4 * em - counter_text.get_window_extent(renderer).width
         title_text = self._fit_title(title, room, renderer)
-        self._legend = self._fit_legend(0.24 * width if side_by_side(width, height) else width - 1.6 * em, renderer)
+        column_w = 0.24 * width  # beside the panels, the legend's column is at most this wide
+        self._legend = self._fit_legend(column_w if side_by_side(width, height) else width - 1.6 * em, renderer)
         box = self._legend.get_window_extent(renderer)
-        lay = curve_layout(width, height, em, title_text.get_window_extent(renderer).height, (box.width, box.height))
+        self._scoreboard, self._readout = self._scoreboard_for(column_w, renderer) if side_by_side(width, height) \
+            else (None, None)
+        legend_w = box.width
+        if self._scoreboard is not None:
+            legend_w = max(legend_w, self._scoreboard.get_window_extent(renderer).width
+                           + self._readout.width(renderer, self._scoreboard.texts[0].get_fontsize()))
+        lay = curve_layout(width, height, em, title_text.get_window_extent(renderer).height, (legend_w, box.height))
         self._legend.set_bbox_to_anchor((lay.legend_at[0] / width, lay.legend_at[1] / height))
+        if self._scoreboard is not None:
+            self._place_scoreboard(lay, box.height, renderer)
 
         def axes(rect: tuple[float, float, float, float]) -> Axes:
             return fig.add_axes([v / d for v, d in zip(rect, (width, height, width, height))])
@@ -244,7 +254,8 @@ class CurveScene:
                                                                      linewidths=LOSS_PT, zorder=3), autolim=False)
             self._moving.append(self._loss_lines)
 
-        for artist in (*self._moving, self._legend):
+        self._readout_texts = self._readout.artists if self._readout is not None else []  # kept with the legend
+        for artist in (*self._moving, self._legend, *self._readout_texts):
             artist.set_animated(True)
         self._canvas.draw()
         self._base = self._canvas.copy_from_bbox(fig.bbox)
@@ -287,6 +298,38 @@ class CurveScene:
             if legend.get_window_extent(renderer).width <= room:
                 break
         return legend
+
+    def _scoreboard_for(self, column_w: float, renderer):
+        """For the column under the legend: a second legend naming each run by its optimiser (or its label where
+        two runs share one), and the live readout of each run's x and loss for beside it, at the legend's font
+        size or down to 80% of it; (None, None) when they are wider than `column_w` px even then, or the legend
+        leaves them no height."""
+        fig, theme, race = self._figure, self._theme, self._race
+        readout = Readout(fig, race, self._loss, theme, positions=self._x)
+        optimizers = [run.optimizer for run in race.runs]
+        names = [run.optimizer if optimizers.count(run.optimizer) == 1 else run.label for run in race.runs]
+        legend_h = self._legend.get_window_extent(renderer).height
+        for shrink in (1.0, 0.9, 0.8):
+            size = self._legend.texts[0].get_fontsize() * shrink
+            board = fig.legend(self._legend.legend_handles, names, loc="upper left", fontsize=size,
+                               borderaxespad=0.0, frameon=False, labelcolor=theme.text, handlelength=2.0)
+            for text in board.texts:
+                text.set_parse_math(False)
+            box = board.get_window_extent(renderer)
+            fits_height = legend_h + box.height + 3 * readout.header_height(renderer, size) <= 0.8 * self._size[1]
+            if fits_height and box.width + readout.width(renderer, size) <= column_w:
+                return board, readout
+            board.remove()
+        readout.remove()
+        return None, None
+
+    def _place_scoreboard(self, lay: CurveLayout, legend_h: float, renderer) -> None:
+        """The scoreboard under the legend, a gap and its readout's headers between them."""
+        width, height = self._size
+        header_h = self._readout.header_height(renderer, self._scoreboard.texts[0].get_fontsize())
+        top = lay.legend_at[1] - legend_h - 2 * header_h
+        self._scoreboard.set_bbox_to_anchor((lay.legend_at[0] / width, top / height))
+        self._readout.place_headers(self._scoreboard, renderer)
 
     def _draw_curve(self, ax: Axes) -> None:
         theme, function = self._theme, self._race.function
@@ -362,8 +405,13 @@ class CurveScene:
         return int(step)
 
     def _set_legend(self, step: int) -> None:
+        """The legend's entries as they read at `step`, drawn (onto whatever is on the canvas), and the scoreboard
+        under it with its readout lined up."""
         for text, label in zip(self._legend.texts, legend_labels(self._race, step)):
             text.set_text(label)
+        self._figure.draw_artist(self._legend)
+        if self._readout is not None:
+            self._readout.place_values(self._scoreboard, self._canvas.get_renderer())
 
     def _update(self, step: int) -> None:
         """Point every moving artist at `step`."""
@@ -379,14 +427,22 @@ class CurveScene:
         if self._loss_lines is not None:
             self._loss_lines.set_segments(_segments(self._steps, self._loss.values, step))
 
-    def render(self, step: int) -> np.ndarray:
-        """The frame at `step`: RGBA uint8, shape (height, width, 4), a fresh array the caller may keep."""
+    def render(self, step: int, readout_step: int | None = None) -> np.ndarray:
+        """The frame at `step`: RGBA uint8, shape (height, width, 4), a fresh array the caller may keep. The readout
+        shows `readout_step` (default: `step`), so an animation can refresh its numbers at a readable pace."""
         step = self._check_step(step)
-        legend_key = int(np.searchsorted(self._divergences, step, side="right"))
-        if legend_key != self._legend_key:  # redraw the legend once over the base, and keep that
+        readout_step = step if readout_step is None else self._check_step(readout_step)
+        # the legend and the readout are drawn over the base once and kept, until either changes
+        legend_key = (int(np.searchsorted(self._divergences, step, side="right")),
+                      readout_step if self._readout is not None else None)
+        if legend_key != self._legend_key:
             self._canvas.restore_region(self._base)
             self._set_legend(step)
-            self._figure.draw_artist(self._legend)
+            if self._readout is not None:
+                self._figure.draw_artist(self._scoreboard)
+                self._readout.set_step(readout_step)
+                for text in self._readout_texts:
+                    self._figure.draw_artist(text)
             self._background = self._canvas.copy_from_bbox(self._figure.bbox)
             self._legend_key = legend_key
         else:
@@ -399,8 +455,8 @@ class CurveScene:
         return frame
 
     def frame_drawer(self, steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
-        """What draws each frame of an animation showing `steps` at `fps` (the scenes' common interface): `render`."""
-        return self.render
+        """What draws each frame of an animation showing `steps` at `fps`: as `RaceScene.frame_drawer`."""
+        return readout_paced(self.render, steps, fps)
 
     def save_still(self, path: str | Path | BinaryIO, step: int, *, format: str | None = None) -> None:
         """The frame at `step` as PNG, SVG or PDF (format from the suffix, or `format`); the same bytes every time."""
@@ -410,9 +466,11 @@ class CurveScene:
             raise UsageError(f"cannot write a still as '{shown}': use {', '.join(f'.{f}' for f in STILL_FORMATS)}")
         step = self._check_step(step)
         self._set_legend(step)
+        if self._readout is not None:
+            self._readout.set_step(step)
         self._update(step)
         self._counter.show(step)
-        animated = (*self._moving, self._legend)
+        animated = (*self._moving, self._legend, *self._readout_texts)
         for artist in animated:
             artist.set_animated(False)
         try:

@@ -1,12 +1,12 @@
-"""The live readout beside the legend: each run's loss at the frame's step, and its lr when a schedule moves it.
+"""The live readout beside a legend: each run's loss at the frame's step, and its lr when a schedule moves it.
 
 A column of numbers per quantity, one row per run on the line of that run's legend entry, under a header:
 
     ── adam lr=0.178 (tuned)      3.2e−8
     ── sgd lr=0.001 (tuned)       0.512
 
-With many starts the loss is the median over the starts (the number the loss panel's curve shows), and a column
-counts the starts at the minimum value (f within the engine's convergence tolerance of f*). The values
+With several starts the loss is the median over the starts (with many, the number the loss panel's curve shows),
+and a column counts the starts at the minimum value (f within the engine's convergence tolerance of f*). The values
 come from the race (`columns`, pure numpy); `Readout` places and redraws them (matplotlib, explicit figure).
 """
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 # The widest a value gets ("−8.88e−88"): a column is this wide, or as wide as its header.
 WIDEST_VALUE = "−8.88e−88"
+READOUT_HZ = 5  # how often an animation's readout refreshes its numbers, per second of film
 COLUMN_GAP_EM = 1.0  # between the legend's frame and the first column, and between columns
 
 
@@ -54,15 +55,17 @@ class Column:
     show: Callable[[float], str] = show_number
 
 
-def columns(race: Race, loss: LossScale, many: bool) -> list[Column]:
-    """The readout's columns: the loss (its median over starts when there are many); with many starts and a
-    known minimum value, how many starts are within the convergence tolerance of it; and when some run's lr
-    follows a schedule, the lr in force at each step (step 0 shows step 1's)."""
+def columns(race: Race, loss: LossScale, positions: np.ndarray | None = None) -> list[Column]:
+    """The readout's columns. From one start: x when `positions` (T+1, R, 1) are given (a 1-D race: the article's
+    own quantity), and the loss. From several: the median loss over the starts, and, when f* is known, how many
+    starts are within the convergence tolerance of it. When some run's lr follows a schedule, the lr in force at
+    each step (step 0 shows step 1's)."""
     values = loss.values
     starts = values.shape[2]
-    many = many and starts > 1
-    out = [Column(f"median {loss.label}" if many else loss.label,
-                  np.nanmedian(values, axis=2) if many else values[:, :, 0])]
+    many = starts > 1
+    out = [] if positions is None or many else [Column("x", positions[:, :, 0])]
+    out.append(Column(f"median {loss.label}" if many else loss.label,
+                      np.nanmedian(values, axis=2) if many else values[:, :, 0]))
     f_min = race.function.f_min
     if many and f_min is not None:
         near = (values <= CONVERGENCE_TOLERANCE * (1 + abs(f_min))).sum(axis=2).astype(np.float64)
@@ -82,9 +85,9 @@ def columns(race: Race, loss: LossScale, many: bool) -> list[Column]:
 class Readout:
     """The readout's text artists: a header per column and a value per run, right-aligned in its column."""
 
-    def __init__(self, fig: Figure, race: Race, loss: LossScale, many: bool, theme: Theme):
+    def __init__(self, fig: Figure, race: Race, loss: LossScale, theme: Theme, positions: np.ndarray | None = None):
         self._fig = fig
-        self._columns = columns(race, loss, many)
+        self._columns = columns(race, loss, positions)
         style = {"color": theme.text, "ha": "right", "va": "center", "parse_math": False, "fontfamily": "monospace"}
         self._headers = [fig.text(0, 0, column.header, **{**style, "color": theme.muted, "va": "baseline",
                                                       "fontfamily": "DejaVu Sans"})
@@ -166,3 +169,15 @@ class Readout:
         for column, texts in zip(self._columns, self._values):
             for r, text in enumerate(texts):
                 text.set_text(column.show(column.values[step, r]))
+
+
+def readout_paced(render: Callable[..., np.ndarray], steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
+    """`render(step, readout_step)` for an animation showing `steps` at `fps`, the readout's numbers refreshed
+    READOUT_HZ times a second (numbers that change every frame cannot be read, and cost a GIF bytes) and on the
+    last frame, which shows the final numbers."""
+    every = max(1, round(fps / READOUT_HZ))
+    shown = np.asarray(steps)[np.arange(len(steps)) // every * every]
+    if len(steps):
+        shown[-1] = steps[-1]
+    readout_step = dict(zip((int(s) for s in steps), (int(s) for s in shown)))
+    return lambda step: render(step, readout_step.get(int(step)))

@@ -55,7 +55,7 @@ from optviz.render.labels import legend_labels, race_title
 from optviz.render.landscape import draw_landscape, draw_minima, view_bounds
 from optviz.render.layout import layout
 from optviz.render.loss_scale import loss_scale
-from optviz.render.readout import Readout
+from optviz.render.readout import Readout, readout_paced
 from optviz.render.sizes import DESIGN_DPI, DESIGN_SIZE, HEAD_PT, LABEL_PT, text_scale
 from optviz.render.spec import MIN_SIZE, STILL_FORMATS
 from optviz.render.step_counter import StepCounter
@@ -65,7 +65,6 @@ from optviz.render.title_and_legend import fit_legend, fit_title
 if TYPE_CHECKING:
     from optviz.racing import Race
 
-READOUT_HZ = 5  # how often an animation's readout refreshes its numbers, per second of film
 VECTOR_RASTER_SCALE = 2  # SVG/PDF: the rasterised contour fill at twice the screen resolution, for print
 # SVG and PDF stills leave out the date matplotlib would stamp in them, and SVG's ids are hashed with a fixed salt
 # rather than a random one, so the same still is the same bytes every time.
@@ -178,7 +177,7 @@ class RaceScene:
         both: beside a one-column legend as it is, or as its labels wrap narrower at the same font size."""
         fig, race, theme = self._figure, self._race, self._theme
         legend, wrap = fit_legend(fig, race, theme, room, renderer)
-        readout = Readout(fig, race, self._loss, self._many, theme)
+        readout = Readout(fig, race, self._loss, theme)
         needed_w, header_h = readout.width(renderer, wrap.fontsize), readout.header_height(renderer, wrap.fontsize)
         box = legend.get_window_extent(renderer)
         if wrap.columns == 1 and box.width + needed_w <= room[2] and box.height + header_h <= room[3]:
@@ -276,15 +275,9 @@ class RaceScene:
         return frame
 
     def frame_drawer(self, steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
-        """What draws each frame of an animation showing `steps` at `fps`: `render`, with the readout's numbers
-        refreshed READOUT_HZ times a second (numbers that change every frame cannot be read, and cost the GIF
-        bytes) and on the last frame, which shows the final numbers."""
-        every = max(1, round(fps / READOUT_HZ))
-        shown = np.asarray(steps)[np.arange(len(steps)) // every * every]
-        if len(steps):
-            shown[-1] = steps[-1]
-        readout_step = dict(zip((int(s) for s in steps), (int(s) for s in shown)))
-        return lambda step: self.render(step, readout_step.get(int(step)))
+        """What draws each frame of an animation showing `steps` at `fps`: `render`, with the readout refreshed at
+        a readable pace (`readout.readout_paced`)."""
+        return readout_paced(self.render, steps, fps)
 
     def save_still(self, path: str | Path | BinaryIO, step: int, *, format: str | None = None) -> None:
         """The frame at `step` as PNG, SVG or PDF; SVG and PDF keep text and paths as vectors.
