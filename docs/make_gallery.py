@@ -4,7 +4,8 @@
     python docs/make_gallery.py --only rosenbrock
 
 Writes docs/images/<function>-<theme>.png (the last frame of a default race) for every built-in function in
-both themes, the README's animated GIF, and docs/gallery.md, which shows them.
+both themes, the README's animated GIF, the pictures of docs/many-starts.md, and docs/gallery.md, which shows the
+functions' pictures.
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ def main() -> None:
         optviz("race", "--fn", "rosenbrock", "--opt", GALLERY_OPTIMIZERS, "--size", "800x450",
                "-o", str(IMAGES / "rosenbrock-race.gif"))
         (DOCS / "gallery.md").write_text(gallery_markdown(names))
+        many_starts_pictures()
+
+
+def many_starts_pictures() -> None:
+    """docs/many-starts.md: a grid of starts on Himmelblau, and minibatch SGD and Adam on the tiny network."""
+    grid = ["race", "--fn", "himmelblau", "--opt", "adam,momentum", "--starts", "grid:8x8"]
+    optviz(*grid, "-o", str(IMAGES / "many-starts-himmelblau.gif"), "--size", "960x540")
+    optviz(*grid, "-o", str(IMAGES / "many-starts-himmelblau-dark.png"), "--theme", "dark")
+    tiny = ["race", "--fn", "tiny-network", "--opt", "sgd,adam", "--batch-size", "4"]
+    optviz(*tiny, "-o", str(IMAGES / "minibatch-tiny-network.png"))
 
 
 if __name__ == "__main__":
