@@ -10,6 +10,9 @@ Two scenes, each timed in one process with the contenders alternating (a slow sp
    across the cores); torch.optim on the whole grid as one (N, 2) tensor (nothing recorded: the hardest baseline).
    Reported in ns per point-step.
 
+Both scenes also step Rosenbrock typed as a formula (`--fn "(1-x)**2 + 100*(y-x**2)**2"`, issue 6) beside the
+built-in, and report expression time / built-in time (the target is a small factor, < 3).
+
     python benchmarks/engine.py            # 1 start x 3000 steps; 200x200 starts x 300 steps
     python benchmarks/engine.py --quick    # a smoke test
 
@@ -28,13 +31,16 @@ from pathlib import Path
 import numpy as np
 
 from optviz import engine
+from optviz.expressions import parse_expression
 from optviz.functions import FUNCTIONS
+from optviz.functions.user import expression_function
 from optviz.optimizers import OPTIMIZERS
 
 KIT = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
 # the kit's optimiser labels -> optviz registry names (the kit gives the hyperparameters)
 KIT_OPTIMISERS = {"SGD": "sgd", "Momentum": "sgd", "RMSprop": "rmsprop", "Adam": "adam"}
 GRID_LR = 0.01
+ROSENBROCK_TYPED = "(1-x)**2 + 100*(y-x**2)**2"
 TARGET_ONE_START, TARGET_MANY_STARTS = 15.0, 1.0
 
 
@@ -56,6 +62,7 @@ def kit_transforms(common) -> list:
 def one_start(common, steps: int, repeats: int, torch_steps: int) -> dict[str, float]:
     """µs per optimiser-step of each contender on the kit's scene (median of `repeats` alternating rounds)."""
     fn = FUNCTIONS.get("rosenbrock")
+    typed = typed_rosenbrock()
     start = np.array([common.START])
     transforms = kit_transforms(common)
     n_opt = len(transforms)
@@ -63,6 +70,7 @@ def one_start(common, steps: int, repeats: int, torch_steps: int) -> dict[str, f
     contenders = {
         "optviz engine, 4 optimisers in lockstep": (lambda: engine.run(fn, transforms, start, steps), n_opt * steps),
         "optviz engine, adam alone": (lambda: engine.run(fn, [adam], start, steps), steps),
+        "optviz engine, adam alone, typed formula": (lambda: engine.run(typed, [adam], start, steps), steps),
         "baseline kit numpy loop (4 optimisers)": (lambda: common.trajectories_numpy(steps), n_opt * steps),
         "torch.optim, one tensor per optimiser": (lambda: common.trajectories_torch(torch_steps), n_opt * torch_steps),
     }
@@ -73,6 +81,10 @@ def one_start(common, steps: int, repeats: int, torch_steps: int) -> dict[str, f
         for name, (work, optimiser_steps) in contenders.items():
             rounds[name].append(timed(work) / optimiser_steps * 1e6)
     return {name: statistics.median(values) for name, values in rounds.items()}
+
+
+def typed_rosenbrock():
+    return expression_function(parse_expression(ROSENBROCK_TYPED), domain=FUNCTIONS.get("rosenbrock").domain)
 
 
 def grid_of_starts(side: int) -> np.ndarray:
@@ -96,14 +108,18 @@ def many_starts(torch, side: int, steps: int, repeats: int) -> dict[str, float]:
             ((1 - x) ** 2 + 100 * (y - x * x) ** 2).sum().backward()
             opt.step()
 
+    typed = typed_rosenbrock()
     engine.run(fn, [adam], starts[:64], 5)
+    engine.run(typed, [adam], starts[:64], 5)
     batched_torch(starts[:64], 5)
-    ours, theirs = [], []
+    ours, theirs, formula = [], [], []
     for _ in range(repeats):
         ours.append(timed(lambda: engine.run(fn, [adam], starts, steps)) / (len(starts) * steps) * 1e9)
         theirs.append(timed(lambda: batched_torch(starts, steps)) / (len(starts) * steps) * 1e9)
+        formula.append(timed(lambda: engine.run(typed, [adam], starts, steps)) / (len(starts) * steps) * 1e9)
     return {f"optviz engine ({len(starts)} starts, every step recorded)": statistics.median(ours),
-            "torch.optim, the whole grid as one tensor": statistics.median(theirs)}
+            "torch.optim, the whole grid as one tensor": statistics.median(theirs),
+            "optviz engine, the same, typed formula": statistics.median(formula)}
 
 
 def main() -> None:
@@ -135,14 +151,17 @@ def main() -> None:
     kit = single["baseline kit numpy loop (4 optimisers)"] / single["optviz engine, 4 optimisers in lockstep"]
     print(f"vs torch.optim: {lockstep:.1f}x (lockstep), {alone:.1f}x (one optimiser)   (target >= "
           f"{TARGET_ONE_START:g}x); vs the kit's numpy loop: {kit:.2f}x")
+    typed_ratio = single["optviz engine, adam alone, typed formula"] / single["optviz engine, adam alone"]
+    print(f"typed formula / built-in: {typed_ratio:.2f}x")
 
     grid = many_starts(torch, args.side, args.grid_steps, args.repeats)
-    ours, theirs = grid.values()
+    ours, theirs, formula = grid.values()
     print(f"\n2. many starts: Adam on Rosenbrock, {args.side}x{args.side} starts x {args.grid_steps} steps")
     print(f"{'contender':52s} {'ns/point-step':>14s}")
     for name, ns in grid.items():
         print(f"{name:52s} {ns:14.1f}")
-    print(f"vs batched torch.optim: {theirs / ours:.2f}x   (target >= {TARGET_MANY_STARTS:g}x)")
+    print(f"vs batched torch.optim: {theirs / ours:.2f}x   (target >= {TARGET_MANY_STARTS:g}x); "
+          f"typed formula / built-in: {formula / ours:.2f}x")
 
 
 if __name__ == "__main__":
