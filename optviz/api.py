@@ -52,7 +52,10 @@ def resolve_function(fn: str | TestFunction, *, domain: Box | None = None, start
         from optviz.expressions import looks_like_expression, parse_expression
 
         if not looks_like_expression(fn):
-            function = FUNCTIONS.get(fn)  # unknown words get "did you mean"
+            try:
+                function = FUNCTIONS.get(fn)  # unknown words get "did you mean"
+            except UsageError as error:
+                raise UsageError(error.message, parameter="fn") from None
         else:
             from optviz.functions.user import expression_function
 

@@ -191,3 +191,17 @@ def test_bracket_heavy_text_gives_calls_or_a_one_line_usage_error(text):
         resolve_runs(parse_optimizer_list(text))
     except UsageError as error:
         assert "\n" not in str(error)
+
+
+@pytest.mark.parametrize("args, start", [
+    (["--fn", "goldstein"], "error: --fn: unknown function 'goldstein'"),
+    (["--steps", "0"], "error: --steps: input should be greater than or equal to 1"),
+    (["--steps", "abc"], "error: --steps: input should be a valid integer"),
+    (["--seed", "-1"], "error: --seed: "),
+    (["--noise", "x"], "error: --noise: "),
+])
+def test_a_bad_value_names_its_flag_first_like_every_other_error(args, start):
+    result = runner.invoke(app, ["stats", *args, "--steps", "5"] if "--steps" not in args else ["stats", *args])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(start)

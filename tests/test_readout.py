@@ -130,3 +130,18 @@ def test_no_readout_where_the_legend_needs_the_width():
         assert not [t for t in view.figure.texts if "f − f*" in t.get_text()]  # nothing of the readout is left
     finally:
         view.close()
+
+
+@pytest.mark.parametrize("size", [(320, 240), (400, 300), (320, 720)])
+def test_small_pictures_draw_with_or_without_the_readout(size):
+    view = scene.RaceScene(hand_race(), size=size)
+    try:
+        frame = view.render(STEPS)
+        assert frame.shape == (size[1], size[0], 4)
+        if view._readout is not None:  # then it fits the picture
+            renderer = view.figure.canvas.get_renderer()
+            for text in view._readout.texts:
+                box = text.get_window_extent(renderer)
+                assert 0 <= box.x0 and box.x1 <= size[0]
+    finally:
+        view.close()

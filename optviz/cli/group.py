@@ -76,11 +76,21 @@ class OneLineErrorsGroup(_FlagsWithoutMetavars, TyperGroup):
                 typer.echo(error.format_message(), err=True)
                 exit_code = 0
             else:
-                context = getattr(error, "ctx", None)
-                where = f"{context.command_path}: " if context is not None else ""
-                exit_code = fail(f"{where}{error.format_message()}", error.exit_code).exit_code
+                exit_code = fail(_one_line(error), error.exit_code).exit_code
         else:
             exit_code = result if isinstance(result, int) else 0
         if standalone_mode:
             sys.exit(exit_code)
         return exit_code
+
+
+def _one_line(error: typer.TyperException) -> str:
+    """A usage error as optviz words every other: `--steps: input should be greater than or equal to 1` for a bad
+    value of an option (the flag first, as our own errors put it), else the command and typer's message."""
+    param, message = getattr(error, "param", None), getattr(error, "message", "")
+    flags = [opt for opt in getattr(param, "opts", ()) if opt.startswith("--")]
+    if type(error).__name__ == "BadParameter" and flags and message:
+        return f"{flags[0]}: {message[0].lower()}{message[1:]}"
+    context = getattr(error, "ctx", None)
+    where = f"{context.command_path}: " if context is not None else ""
+    return f"{where}{error.format_message()}"

@@ -143,7 +143,7 @@ def fit_legend(fig: Figure, race: Race, theme: Theme, box: tuple[float, float, f
             chrome = (2 * BORDER_PAD + (columns - 1) * COLUMN_SPACING) * size * px
             wrap.fontsize = size
             wrap.room = (room_w - chrome) / columns - (HANDLE_LENGTH + HANDLE_PAD) * size * px - 2
-            if wrap.room < 4 * size * px:
+            if wrap.room < 4 * size * px and best is not None:  # too narrow to read; but always try once
                 break
             legend = fig.legend(handles, [wrap(label) for label in final], loc="upper left", ncols=columns,
                                 fontsize=size, bbox_to_anchor=(left / width, (bottom + room_h) / height),
