@@ -304,10 +304,10 @@ def newton_with_a_probe():
 
     seen = []
 
-    def update(grad, state, params, *, oracle, hessian):
+    def update(grad, state, params, *, value, oracle, hessian):
         new = params - np.linalg.solve(hessian, grad[..., None])[..., 0]
         values, grads = oracle(new, np.arange(len(new)))
-        seen.append((new, values, grads))
+        seen.append((new, values, grads, params, value))
         return new, state
 
     return Transform(lambda params: (), update, needs=frozenset({"gradient", "value", "hessian"})), seen
@@ -322,9 +322,11 @@ def test_the_engine_passes_what_a_transform_needs_and_counts_evaluations():
     assert result.converged_step[0].tolist() == [1, 1]
     assert result.evaluations[:, 0, 0].tolist() == [0, 2, 4, 6, 8, 10]
     assert result.evaluations[:, 1, 0].tolist() == [0, 1, 2, 3, 4, 5]
-    new, values, grads = seen[0]
+    new, values, grads, _, _ = seen[0]
     np.testing.assert_array_equal(values, fn.value_at(new))
     np.testing.assert_array_equal(grads, fn.gradient_at(new))
+    for _, _, _, params, value in seen:  # `value` is f where the step's gradient was taken
+        np.testing.assert_array_equal(value, fn.value_at(params))
     assert build("adam").needs == frozenset({"gradient"})
 
 

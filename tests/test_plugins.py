@@ -145,10 +145,11 @@ def test_a_closure_class_is_stepped_with_the_oracle_exactly_as_torch_steps_it():
         loss.backward()
         return loss
 
-    theirs = []
+    theirs, their_evaluations = [], []
     for _ in range(steps):
         reference.step(closure)
         theirs.append(x.detach().numpy().copy())
+        their_evaluations.append(reference.state[x]["func_evals"])
 
     (run,) = resolve_runs(parse_optimizer_list(["torch.optim.LBFGS(line_search_fn='strong_wolfe')"]))
     transform = run.transform(steps)
@@ -161,11 +162,14 @@ def test_a_closure_class_is_stepped_with_the_oracle_exactly_as_torch_steps_it():
 
     params = np.array([START])
     state = transform.init(params)
-    ours = []
+    ours, our_evaluations = [], []
     for _ in range(steps):
-        params, state = transform.update(ROSENBROCK.gradient_at(params), state, params, oracle=oracle)
+        value, grad = ROSENBROCK.value_and_gradient_at(params)
+        params, state = transform.update(grad, state, params, value=value, oracle=oracle)
         ours.append(params[0].copy())
+        our_evaluations.append(len(our_evaluations) + 1 + sum(evaluations))  # the step's own one + the oracle's
     assert _worst_relative(np.array(ours), np.array(theirs)) <= 1e-10
+    assert our_evaluations == their_evaluations  # the first closure call of a step is served without the oracle
     assert sum(evaluations) > steps  # the line search evaluates more than once per step
 
 

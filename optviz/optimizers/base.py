@@ -30,8 +30,9 @@ Check = Callable[[Any], str | None]
 
 
 class Transform(NamedTuple):
-    """`needs` says what the engine must pass `update` beyond (grad, state, params): "value" adds
-    `oracle=oracle(points (n, d), rows (n,)) -> (values (n,), grads (n, d))` for extra evaluations (a line search),
+    """`needs` says what the engine must pass `update` beyond (grad, state, params): "value" adds `value=` (B,),
+    f at params (where grad was taken), and `oracle=oracle(points (n, d), rows (n,)) -> (values (n,), grads (n, d))`
+    for extra evaluations (a line search; each point counts as one evaluation, on top of the step's own one);
     "hessian" adds `hessian=` (B, d, d) at params."""
 
     init: Callable[[Array], Any]
