@@ -25,7 +25,7 @@ from optviz.errors import UsageError
 from optviz.registry import closest_name
 
 Array = np.ndarray
-HyperValue = float | bool | tuple[float, float]
+HyperValue = float | bool | int | str | None | tuple[float, float]
 Check = Callable[[Any], str | None]
 
 
@@ -79,10 +79,17 @@ def each_in_interval(low: float, high: float) -> Check:
 
 @dataclass(frozen=True)
 class Hyperparameter:
+    """One keyword. Its kind is the default's (float, bool or pair) unless `type` says otherwise: "int" (a whole
+    number; 1e3 and 1000.0 are read as 1000) or "choice" (one of the strings `choices`). `optional` also accepts
+    none (torch's None: "not set", as LBFGS's max_eval=None or line_search_fn=None); `check` applies to the rest."""
+
     name: str
     default: HyperValue
     doc: str
     check: Check | None = None
+    type: str = ""
+    choices: tuple[str, ...] = ()
+    optional: bool = False
 
     @property
     def required(self) -> bool:
@@ -90,6 +97,8 @@ class Hyperparameter:
 
     @property
     def kind(self) -> str:
+        if self.type:
+            return self.type
         if isinstance(self.default, bool):
             return "bool"
         if isinstance(self.default, tuple):
@@ -99,6 +108,20 @@ class Hyperparameter:
     def coerce(self, value: Any, optimizer: str) -> HyperValue:
         """Type-check and range-check one user value; raise UsageError naming parameter, value and range."""
         where = f"{optimizer}: {self.name}"
+        if value is None and self.optional:
+            return None
+        if self.kind == "choice":
+            if value not in self.choices:
+                allowed = ", ".join(self.choices)
+                raise UsageError(f"{where} must be {'none or ' if self.optional else ''}one of {allowed} "
+                                 f"(got {value!r})")
+            return value
+        if self.kind == "int":
+            whole = whole_number(value, where, " or none" if self.optional else "")
+            problem = self.check(whole) if self.check else None
+            if problem:
+                raise UsageError(f"{where} {problem} (got {value!r})")
+            return whole
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise UsageError(f"{where} must be true or false (got {value!r})")
@@ -119,6 +142,14 @@ class Hyperparameter:
         if problem:
             raise UsageError(f"{where} {problem} (got {value!r})")
         return coerced
+
+
+def whole_number(value: Any, where: str, alternative: str = "", plural: bool = False) -> int:
+    """`value` as an int: an int, or a float that is one (1e3); else a UsageError naming `where`."""
+    integral = isinstance(value, float) and math.isfinite(value) and value.is_integer()
+    if not (isinstance(value, int) and not isinstance(value, bool)) and not integral:
+        raise UsageError(f"{where} must be {'integers' if plural else 'an integer'}{alternative} (got {value!r})")
+    return int(value)
 
 
 def _is_number(value: Any) -> bool:
@@ -148,6 +179,7 @@ class OptimizerDef:
     torch_class: str | None  # the torch.optim class it matches step for step; None if torch has none
     cross_check: Callable[[Mapping[str, HyperValue]], str | None] | None = None
     aliases: tuple[str, ...] = ()
+    tune_lr: bool = True  # False: race at the given (or default) lr untuned (lr 1 is a Newton-type step's own length)
 
     def defaults(self) -> dict[str, HyperValue]:
         return {h.name: h.default for h in self.hyperparameters}
