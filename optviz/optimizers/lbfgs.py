@@ -135,7 +135,11 @@ def _inner_loop(x: Vector, loss: float, flat_grad: Vector, memory: Memory, lr: f
             d = _two_loop(flat_grad, old_dirs, old_stps, ro, H_diag)
         prev_flat_grad = flat_grad
         prev_loss = loss
-        t = min(1.0, _divide(1.0, _abs_sum(flat_grad))) * lr if total_iter == 1 else lr
+        if total_iter == 1:  # torch's min(1, 1/Σ|g|) is a tensor when the tensor is the smaller
+            scale = _divide(1.0, _abs_sum(flat_grad))
+            t = _TensorScalar(scale * lr) if scale < 1.0 else 1.0 * lr
+        else:
+            t = lr
         gtd = _dot(flat_grad, d)
         if gtd > -tolerance_change:  # not a descent direction (to the tolerance)
             break
@@ -178,19 +182,24 @@ def _cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2
                        bounds: tuple[float, float] | None = None) -> float:
     """The minimiser of the cubic through (x1, f1, f1' = g1) and (x2, f2, g2), clamped to `bounds` (default: the
     interval between x1 and x2); their midpoint when the cubic has no minimum (torch7's polyinterp). In numpy
-    float64, as torch computes it in 0-d tensors: a degenerate bracket divides by zero into inf or nan."""
+    float64, as torch computes it in 0-d tensors (a degenerate bracket divides by zero into inf or nan), and with
+    torch's types: the slopes g are tensors, the values f Python floats, and the result is whichever of the
+    minimiser (a tensor) or a bound Python's min and max pick."""
     xmin_bound, xmax_bound = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
+    tensor_x = isinstance(x1, _TensorScalar) or isinstance(x2, _TensorScalar)
     x1, f1, g1, x2, f2, g2 = (np.float64(v) for v in (x1, f1, g1, x2, f2, g2))
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    # torch divides the Python number 3 (f1 - f2) by the tensor x1 - x2 as reciprocal(x1 - x2) * 3 (f1 - f2)
+    secant = 3 * (f1 - f2) * (1.0 / (x1 - x2)) if tensor_x else 3 * (f1 - f2) / (x1 - x2)
+    d1 = g1 + g2 - secant
     d2_square = d1 * d1 - g1 * g2
     if d2_square >= 0:
-        d2 = np.sqrt(d2_square)
+        d2 = _sqrt(d2_square)
         if x1 <= x2:
             min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
         else:
             min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return float(min(max(min_pos, xmin_bound), xmax_bound))
-    return (xmin_bound + xmax_bound) / 2.0
+        return min(max(_TensorScalar(min_pos), xmin_bound), xmax_bound)
+    return _as((xmin_bound + xmax_bound) / 2.0, xmin_bound, xmax_bound)
 
 
 def _strong_wolfe(x: Vector, t: float, d: Vector, f: float, g: Vector, gtd: float, tolerance_change: float,
@@ -206,7 +215,7 @@ def _strong_wolfe(x: Vector, t: float, d: Vector, f: float, g: Vector, gtd: floa
     f_new, g_new = yield _axpy(x, t, d)
     ls_func_evals = 1
     gtd_new = _dot(g_new, d)
-    t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
+    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
     ls_iter = 0
     while ls_iter < max_ls:  # bracket an interval holding a point that satisfies the conditions
@@ -222,8 +231,8 @@ def _strong_wolfe(x: Vector, t: float, d: Vector, f: float, g: Vector, gtd: floa
             bracket, bracket_f, bracket_g = [t_prev, t], [f_prev, f_new], [g_prev, g_new]
             bracket_gtd = [gtd_prev, gtd_new]
             break
-        min_step = t + 0.01 * (t - t_prev)
-        max_step = t * 10
+        min_step = _as(t + 0.01 * (t - t_prev), t, t_prev)
+        max_step = _as(t * 10, t)
         tmp = t
         t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new, gtd_new
@@ -232,7 +241,7 @@ def _strong_wolfe(x: Vector, t: float, d: Vector, f: float, g: Vector, gtd: floa
         gtd_new = _dot(g_new, d)
         ls_iter += 1
     if ls_iter == max_ls:
-        bracket, bracket_f, bracket_g = [0.0, t], [f, f_new], [g, g_new]
+        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
     # zoom: shrink the bracket until its low end satisfies the conditions
     insuf_progress = False
     low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
@@ -240,10 +249,11 @@ def _strong_wolfe(x: Vector, t: float, d: Vector, f: float, g: Vector, gtd: floa
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:  # the bracket is too small
             break
         t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1])
-        eps = 0.1 * (max(bracket) - min(bracket))
+        eps = _as(0.1 * (max(bracket) - min(bracket)), *bracket)
         if min(max(bracket) - t, t - min(bracket)) < eps:  # too close to an end of the bracket
             if insuf_progress or t >= max(bracket) or t <= min(bracket):
-                t = max(bracket) - eps if abs(t - max(bracket)) < abs(t - min(bracket)) else min(bracket) + eps
+                t = _as(max(bracket) - eps if abs(t - max(bracket)) < abs(t - min(bracket)) else min(bracket) + eps,
+                        eps)
                 insuf_progress = False
             else:
                 insuf_progress = True
@@ -265,6 +275,24 @@ def _strong_wolfe(x: Vector, t: float, d: Vector, f: float, g: Vector, gtd: floa
                     bracket[low_pos], bracket_f[low_pos], bracket_g[low_pos], bracket_gtd[low_pos]
             bracket[low_pos], bracket_f[low_pos], bracket_g[low_pos], bracket_gtd[low_pos] = t, f_new, g_new, gtd_new
     return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
+
+
+class _TensorScalar(float):
+    """A step length that torch holds as a 0-d tensor rather than a Python float. The numbers are the same, with
+    one exception: torch divides a Python number by a tensor as the tensor's reciprocal times the number (two
+    roundings), so `_cubic_interpolate` must know. Arithmetic gives plain floats; `_as` marks results again."""
+
+
+def _sqrt(value: float) -> float:
+    """The correctly rounded square root. torch's CPU sqrt (in the official wheels) is off by one ulp for about 1% of
+    arguments; that is the one operation of this module whose rounding differs from torch's (the parity tests
+    swap torch's in, and the paths are then bit for bit torch's)."""
+    return np.sqrt(value)
+
+
+def _as(value: float, *operands: float) -> float:
+    """`value` marked as a tensor if any operand is one (torch's result type of an operation on them)."""
+    return _TensorScalar(value) if any(isinstance(v, _TensorScalar) for v in operands) else float(value)
 
 
 # --- one row's vector arithmetic, in Python floats (IEEE float64, like numpy, and far faster on d <= 2 numbers),
