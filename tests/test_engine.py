@@ -14,11 +14,18 @@ def build(name, **given):
 
 
 def plain_loop(function, transform, start, steps):
+    """The transform stepped by hand, given what it declares it needs (f and an oracle, the Hessian)."""
     params = np.array([start], dtype=float)
     state = transform.init(params)
     out = [params[0].copy()]
     for _ in range(steps):
-        params, state = transform.update(function.gradient_at(params), state, params)
+        extras = {}
+        if "value" in transform.needs:
+            extras["value"] = function.value_at(params)
+            extras["oracle"] = lambda points, rows: (function.value_at(points), function.gradient_at(points))
+        if "hessian" in transform.needs:
+            extras["hessian"] = function.hessian_at(params)
+        params, state = transform.update(function.gradient_at(params), state, params, **extras)
         out.append(params[0].copy())
     return np.array(out)
 
