@@ -337,6 +337,26 @@ def test_the_engine_passes_what_a_transform_needs_and_counts_evaluations():
     assert build("adam").needs == frozenset({"gradient"})
 
 
+def test_value_is_f_where_the_gradient_was_taken_also_after_a_row_is_frozen():
+    """A value-needing transform that doubles the params: the row from (1, 1) leaves the box, is frozen, and from
+    then on steps from its frozen position with its frozen loss; the row at the origin stays."""
+    from optviz.optimizers import Transform
+
+    fn = FUNCTIONS.get("quadratic")
+    seen = []
+
+    def update(grad, state, params, *, value, oracle):
+        seen.append((params.copy(), value.copy()))
+        return params * 2.0, state
+
+    doubling = Transform(lambda params: (), update, frozenset({"gradient", "value"}))
+    result = engine.run(fn, [doubling, build("sgd", lr=0.01)], np.array([[1.0, 1.0], [0.0, 0.0]]), 120)
+    assert result.diverged_step[0, 0] > 0 and result.diverged_step[0, 1] == -1
+    for params, value in seen:
+        np.testing.assert_array_equal(value, fn.value_at(params))
+    assert len(seen) == 120
+
+
 def test_optimizers_stepped_in_lockstep_equal_each_stepped_alone():
     fn = FUNCTIONS.get("rosenbrock")
     starts = np.array([fn.default_start, [0.3, -0.5], [1.9, 2.9]])

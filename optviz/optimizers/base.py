@@ -8,7 +8,9 @@ numpy state (optax style):
 
 Nothing is mutated. Float hyperparameters may be Python floats or arrays broadcastable to (B, 1), so
 one call steps a whole batch of start points *and* learning rates (the lr tuner relies on this).
-Boolean hyperparameters are plain bools (they choose a branch of the algorithm).
+Boolean, integer and choice hyperparameters (L-BFGS's max_iter, line_search_fn) are plain Python values.
+An entry's capabilities live in it: what its transform needs from the engine (`Transform.needs`), the torch class
+it matches, and whether the lr tuner may choose its lr (`tune_lr`).
 """
 
 from __future__ import annotations

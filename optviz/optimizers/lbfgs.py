@@ -24,10 +24,9 @@ import numpy as np
 
 from optviz.optimizers.base import Array, Hyperparameter, OptimizerDef, Transform, at_least, learning_rate
 
-# torch's constants: the curvature pair is kept when y·s exceeds this; the Wolfe constants and bracket limit.
+# torch's constants: the curvature pair is kept when y·s exceeds this; the Wolfe constants.
 CURVATURE_THRESHOLD = 1e-10
 ARMIJO_C1, CURVATURE_C2 = 1e-4, 0.9
-MAX_LINE_SEARCH = 25
 _SPLIT = 134217729.0  # 2^27 + 1, Veltkamp's splitting constant for float64
 
 Vector = tuple[float, ...]  # one row's parameters or gradient, d floats
@@ -203,14 +202,15 @@ def _cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2
 
 
 def _strong_wolfe(x: Vector, t: float, d: Vector, f: float, g: Vector, gtd: float, tolerance_change: float,
-                  max_ls: int = MAX_LINE_SEARCH) -> Evaluations:
+                  max_ls: int) -> Evaluations:
     """A step length t along d satisfying the strong Wolfe conditions
 
         f(x + t d) <= f + c1 t ∇f·d          (sufficient decrease, c1 = 1e-4)
         |∇f(x + t d)·d| <= -c2 ∇f·d           (curvature, c2 = 0.9)
 
     by bracketing (cubic extrapolation) then zooming (cubic interpolation, kept 10% away from the bracket's ends),
-    at most max_ls evaluations after the first. Returns (f, ∇f, t, evaluations) at the accepted point."""
+    at most max_ls evaluations after the first (L-BFGS passes what is left of max_eval). Returns (f, ∇f, t,
+    evaluations) at the accepted point."""
     d_norm = _abs_max(d)
     f_new, g_new = yield _axpy(x, t, d)
     ls_func_evals = 1
