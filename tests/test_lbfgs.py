@@ -38,6 +38,9 @@ STARTS = {
     EXPRESSION_1D: [(-2.0,), (0.17,), (2.2,)],
 }
 
+# The registry entries this file checks against torch (each entry with a torch class is in one such table).
+PARITY_TABLE = ("lbfgs",)
+
 # Every non-default hyperparameter, alone and with the line search.
 CASES = [
     {},
