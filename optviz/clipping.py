@@ -109,9 +109,21 @@ def make_clipping(clip_norm: float | None = None, clip_value: float | None = Non
 
 
 def clipped(transform: Transform, clipping: Clipping) -> Transform:
-    """`transform` stepping on the clipped gradient; state and everything it needs pass through unchanged."""
+    """`transform` stepping on the clipped gradient; state and everything it needs pass through unchanged, except
+    that an oracle (a line search's extra evaluations) returns clipped gradients too: every gradient the optimiser
+    sees is clipped the same way."""
 
     def update(grad: np.ndarray, state: Any, params: np.ndarray, **extras: Any) -> tuple[np.ndarray, Any]:
+        if "oracle" in extras:
+            extras = {**extras, "oracle": _clipped_oracle(extras["oracle"], clipping)}
         return transform.update(clipping.apply(grad), state, params, **extras)
 
     return Transform(transform.init, update, transform.needs)
+
+
+def _clipped_oracle(oracle: Any, clipping: Clipping) -> Any:
+    def clipped_oracle(points: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values, grads = oracle(points, rows)
+        return values, clipping.apply(grads)
+
+    return clipped_oracle

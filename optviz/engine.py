@@ -23,9 +23,11 @@ functions with a dataset), plus Gaussian noise (`noise`). Every random draw is a
 step) alone, from numpy's counter-based Philox generator (key: seed and step, counter: start index), so every
 optimiser sees the same noise and the same batches at the same start and step, whatever else is in the batch.
 
-Optimisers declare what they need beyond the gradient (`Transform.needs`): "value" gets `oracle=`, a callable
-evaluating f and this step's gradient at extra points for given rows (counted as evaluations); "hessian" gets
-`hessian=`, the Hessian at the current parameters.
+Optimisers declare what they need beyond the gradient (`Transform.needs`): "value" gets `value=`, f at the current
+parameters (where `grad` was taken: the previous step's loss, which costs nothing more), and `oracle=`, a callable
+evaluating f and this step's gradient at extra points for given rows (each point counted as an evaluation);
+"hessian" gets `hessian=`, the Hessian at the current parameters. So a step's evaluations are one (value and
+gradient at the parameters) plus the oracle's points, which is what torch.optim.LBFGS counts in `func_evals`.
 
 Every optimiser steps in lockstep with the others, so f and its gradient are evaluated once per step for all of
 them (the noise and batches are per start and step, so sharing them is exact). Stepping goes in blocks of a few
@@ -293,6 +295,7 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
         last_outside = np.where(np.abs(loss - f_min) <= tolerance, -1, 0) if f_min is not None else 0
         record_at = 1
         grad = None
+        value = loss  # f at params, for the transforms that need it
         first = 1
         while first <= steps:
             count = min(block_steps, steps - first + 1)
@@ -312,7 +315,7 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
                     for r, part in enumerate(parts):
                         extras = {}
                         if oracles[r] is not None:
-                            extras["oracle"] = oracles[r]
+                            extras["value"], extras["oracle"] = value[part], oracles[r]
                         if wants_hessian[r]:
                             extras["hessian"] = function.hessian_at(params[part])
                         new, states[r] = transforms[r].update(grad[part], states[r], params[part], **extras)
@@ -325,6 +328,7 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
                     block_losses[i], grad = function.value_at(params), None
                 if wants_oracle:
                     block_extra[i] = extra
+                    value = block_losses[i].copy()
             positions, losses, evals = block_positions[:count], block_losses[:count], block_evaluations[:count]
             # one evaluation per step, plus the oracles' (diverged rows are frozen below)
             np.add(np.arange(first, first + count)[:, None], block_extra[:count] if wants_oracle else extra[None],
@@ -334,6 +338,7 @@ def _step_into(function: TestFunction, transforms: Sequence[Transform], starts: 
                                               last_evaluations), active, first, centre, reach, diverged_step)
                 if not all_active:  # diverged rows restart each block from their frozen state
                     params = np.where(active[:, None], params, positions[-1])
+                    value = losses[-1].copy()  # their frozen loss, the value at their frozen position
                     grad = None
             segments = block_segments[:count]
             np.subtract(positions[:1], last_positions, out=segments[:1])

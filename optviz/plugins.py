@@ -242,23 +242,25 @@ def torch_transform(cls: type, needs: frozenset[str], **params: Any) -> Transfor
                       for values, group in zip(row_values(len(start)), groups))
         return TorchState(tensors, optimizers, groups, built)
 
-    def update(grad: Array, state: TorchState, current: Array, oracle: Any = None) -> tuple[Array, TorchState]:
-        if per_row and oracle is None:
+    def update(grad: Array, state: TorchState, current: Array, value: Array | None = None,
+               oracle: Any = None) -> tuple[Array, TorchState]:
+        if per_row and (oracle is None or value is None):
             raise UsageError(f"{cls.__name__} steps with a closure, which needs function values; this engine "
                              f"supplies gradients only")
         new = np.empty_like(current)
         with _float64(torch):
             for b, (tensor, group, values) in enumerate(zip(state.tensors, state.groups, row_values(len(current)))):
                 given, constructed = state.built[b]
-                for key, value in values.items():  # a changed value as given; else what the constructor made of it
+                for key, setting in values.items():  # a changed value as given; else what the constructor made of it
                     if key in group:
-                        group[key] = constructed[key] if _same(value, given[key]) else value
+                        group[key] = constructed[key] if _same(setting, given[key]) else setting
                 with torch.no_grad():
                     tensor.copy_(torch.from_numpy(np.array(current[b])))
                 tensor.grad = torch.from_numpy(np.array(grad[b], dtype=np.float64))
             for b, optimizer in enumerate(state.optimizers):
                 try:
-                    optimizer.step(_closure(torch, state.tensors[b], b, oracle) if per_row else None)
+                    closure = _closure(torch, state.tensors[b], b, value[b], grad[b], oracle) if per_row else None
+                    optimizer.step(closure)
                 except (ValueError, TypeError, RuntimeError) as error:  # values torch accepted, then failed on
                     raise UsageError(f"{cls.__name__} failed to step ({_one_line(error)})") from error
             for b, tensor in enumerate(state.tensors):
@@ -272,13 +274,21 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _closure(torch: Any, tensor: Any, row: int, oracle: Any) -> Any:
-    """torch's closure contract: set .grad at the tensor's current value and return the loss."""
+def _closure(torch: Any, tensor: Any, row: int, value: float, grad: Array, oracle: Any) -> Any:
+    """torch's closure contract: set .grad at the tensor's current value and return the loss. The first call is at
+    the step's parameters, where the engine already evaluated f and its gradient (`value`, `grad`); every further
+    call asks the oracle, so the run's evaluations are what torch counts in `func_evals`."""
+    first = [True]
 
     def closure() -> Any:
-        values, grads = oracle(tensor.detach().numpy()[None].copy(), np.array([row]))
-        tensor.grad = torch.from_numpy(np.array(grads[0], dtype=np.float64))
-        return torch.tensor(float(values[0]), dtype=torch.float64)
+        if first[0]:
+            first[0] = False
+            loss, gradient = value, grad
+        else:
+            values, grads = oracle(tensor.detach().numpy()[None].copy(), np.array([row]))
+            loss, gradient = values[0], grads[0]
+        tensor.grad = torch.from_numpy(np.array(gradient, dtype=np.float64))
+        return torch.tensor(float(loss), dtype=torch.float64)
 
     return closure
 

@@ -299,13 +299,19 @@ def choose_runs(function: TestFunction, runs: Sequence[Run], starts: np.ndarray,
     that was actually raced. A schedule that sets lr itself (onecycle's max_lr) leaves nothing to tune."""
     chosen = []
     for run in runs:
-        lr_matters = "lr" in run.params and (run.schedule is None or run.schedule.uses_base_lr)
-        if tune and run.lr_source == "default" and lr_matters:
+        if tune and _tunable(run):
             lr = tune_learning_rate(function, _AsRaced(run, steps), run.params, starts, steps, gradients,
                                     progress)
             run = dataclasses.replace(run, params={**run.params, "lr": lr}, lr_source="tuned")
         chosen.append(run)
     return label_runs(chosen)
+
+
+def _tunable(run: Run) -> bool:
+    """Whether the tuner chooses this run's lr: none was given, the optimiser is one whose lr is tuned (not L-BFGS
+    or Newton, whose natural step is lr 1), and no schedule sets lr itself."""
+    return (run.lr_source == "default" and run.definition.tune_lr and "lr" in run.params
+            and (run.schedule is None or run.schedule.uses_base_lr))
 
 
 @dataclass(frozen=True)
@@ -329,7 +335,7 @@ def run_race(
     point-steps of the tuning and the race together."""
     start_array = np.atleast_2d(np.asarray(starts, dtype=np.float64))
     gradients = gradients.check(function)
-    tuned = sum(1 for run in runs if tune and run.lr_source == "default" and "lr" in run.params)
+    tuned = sum(1 for run in runs if tune and _tunable(run))
     total = tuned * tuning_work(len(start_array), steps) + len(runs) * len(start_array) * steps
     done, lock = [0], threading.Lock()
 

@@ -58,7 +58,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from optviz.errors import UsageError
-from optviz.optimizers.base import REQUIRED, Check, Hyperparameter, Transform, at_least, in_interval
+from optviz.optimizers.base import REQUIRED, Check, Hyperparameter, Transform, at_least, in_interval, whole_number
 from optviz.registry import Registry
 from optviz.specs import parse_optimizer_list, show_value
 
@@ -70,49 +70,23 @@ TORCH_SCHEDULER_MODULE = "torch.optim.lr_scheduler"
 
 @dataclass(frozen=True)
 class ScheduleParameter(Hyperparameter):
-    """A Hyperparameter with the kinds schedules need besides float, bool and pair.
-
-    `type`: "int" (1e3 and 1000.0 are read as 1000), "ints" (strictly increasing integers; a lone integer is a
-    one-element tuple), "choice" (one of `choices`), or "" for the kind implied by the default. A default of
-    REQUIRED means torch has none; `optional` also accepts None (which means "from the race", see its doc).
+    """A Hyperparameter with one more kind that schedules need: `type` "ints" (strictly increasing integers; a
+    lone integer is a one-element tuple). A default of REQUIRED means torch has none; `optional` also accepts None
+    (which means "from the race", see its doc).
     """
 
-    type: str = ""
-    choices: tuple[str, ...] = ()
-    optional: bool = False
-
-    @property
-    def kind(self) -> str:
-        return self.type or super().kind
-
     def coerce(self, value: Any, owner: str) -> Any:
-        where = f"{owner}: {self.name}"
-        if value is None and self.optional:
-            return None
-        if self.kind == "int":
-            coerced = _integer(value, where)
-        elif self.kind == "ints":
-            entries = value if isinstance(value, tuple) else (value,)
-            coerced = tuple(_integer(entry, where, plural=True) for entry in entries)
-            if not coerced or any(b <= a for a, b in zip(coerced, coerced[1:])):
-                raise UsageError(f"{where} must be strictly increasing integers like (100, 200) (got {value!r})")
-        elif self.kind == "choice":
-            if value not in self.choices:
-                raise UsageError(f"{where} must be one of {', '.join(self.choices)} (got {value!r})")
-            return value
-        else:
+        if self.kind != "ints" or (value is None and self.optional):
             return super().coerce(value, owner)
+        where = f"{owner}: {self.name}"
+        entries = value if isinstance(value, tuple) else (value,)
+        coerced = tuple(whole_number(entry, where, plural=True) for entry in entries)
+        if not coerced or any(b <= a for a, b in zip(coerced, coerced[1:])):
+            raise UsageError(f"{where} must be strictly increasing integers like (100, 200) (got {value!r})")
         problem = self.check(coerced) if self.check else None
         if problem:
             raise UsageError(f"{where} {problem} (got {value!r})")
         return coerced
-
-
-def _integer(value: Any, where: str, plural: bool = False) -> int:
-    integral = isinstance(value, float) and math.isfinite(value) and value.is_integer()
-    if not (isinstance(value, int) and not isinstance(value, bool)) and not integral:
-        raise UsageError(f"{where} must be {'integers' if plural else 'an integer'} (got {value!r})")
-    return int(value)
 
 
 def _entries_at_least(low: int) -> Check:

@@ -14,11 +14,18 @@ def build(name, **given):
 
 
 def plain_loop(function, transform, start, steps):
+    """The transform stepped by hand, given what it declares it needs (f and an oracle, the Hessian)."""
     params = np.array([start], dtype=float)
     state = transform.init(params)
     out = [params[0].copy()]
     for _ in range(steps):
-        params, state = transform.update(function.gradient_at(params), state, params)
+        extras = {}
+        if "value" in transform.needs:
+            extras["value"] = function.value_at(params)
+            extras["oracle"] = lambda points, rows: (function.value_at(points), function.gradient_at(points))
+        if "hessian" in transform.needs:
+            extras["hessian"] = function.hessian_at(params)
+        params, state = transform.update(function.gradient_at(params), state, params, **extras)
         out.append(params[0].copy())
     return np.array(out)
 
@@ -304,10 +311,10 @@ def newton_with_a_probe():
 
     seen = []
 
-    def update(grad, state, params, *, oracle, hessian):
+    def update(grad, state, params, *, value, oracle, hessian):
         new = params - np.linalg.solve(hessian, grad[..., None])[..., 0]
         values, grads = oracle(new, np.arange(len(new)))
-        seen.append((new, values, grads))
+        seen.append((new, values, grads, params, value))
         return new, state
 
     return Transform(lambda params: (), update, needs=frozenset({"gradient", "value", "hessian"})), seen
@@ -322,10 +329,32 @@ def test_the_engine_passes_what_a_transform_needs_and_counts_evaluations():
     assert result.converged_step[0].tolist() == [1, 1]
     assert result.evaluations[:, 0, 0].tolist() == [0, 2, 4, 6, 8, 10]
     assert result.evaluations[:, 1, 0].tolist() == [0, 1, 2, 3, 4, 5]
-    new, values, grads = seen[0]
+    new, values, grads, _, _ = seen[0]
     np.testing.assert_array_equal(values, fn.value_at(new))
     np.testing.assert_array_equal(grads, fn.gradient_at(new))
+    for _, _, _, params, value in seen:  # `value` is f where the step's gradient was taken
+        np.testing.assert_array_equal(value, fn.value_at(params))
     assert build("adam").needs == frozenset({"gradient"})
+
+
+def test_value_is_f_where_the_gradient_was_taken_also_after_a_row_is_frozen():
+    """A value-needing transform that doubles the params: the row from (1, 1) leaves the box, is frozen, and from
+    then on steps from its frozen position with its frozen loss; the row at the origin stays."""
+    from optviz.optimizers import Transform
+
+    fn = FUNCTIONS.get("quadratic")
+    seen = []
+
+    def update(grad, state, params, *, value, oracle):
+        seen.append((params.copy(), value.copy()))
+        return params * 2.0, state
+
+    doubling = Transform(lambda params: (), update, frozenset({"gradient", "value"}))
+    result = engine.run(fn, [doubling, build("sgd", lr=0.01)], np.array([[1.0, 1.0], [0.0, 0.0]]), 120)
+    assert result.diverged_step[0, 0] > 0 and result.diverged_step[0, 1] == -1
+    for params, value in seen:
+        np.testing.assert_array_equal(value, fn.value_at(params))
+    assert len(seen) == 120
 
 
 def test_optimizers_stepped_in_lockstep_equal_each_stepped_alone():

@@ -34,12 +34,23 @@ PARITY_TOLERANCE = 1e-12
 
 # Hyperparameters that keep each torch class stable for 150 steps on rosenbrock from (-1.5, 2).
 PARITY_LR = {"sgd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.1, "rmsprop": 1e-3, "adam": 0.05,
-             "adamw": 0.05, "adamax": 0.05, "nadam": 0.05, "radam": 0.01, "adadelta": 1.0}
+             "adamw": 0.05, "adamax": 0.05, "nadam": 0.05, "radam": 0.01, "adadelta": 1.0, "lbfgs": 1.0}
 NATIVE_WITH_TORCH_CLASS = [entry for entry in OPTIMIZERS if entry.torch_class is not None]
 
 
 def test_every_optimizer_with_a_torch_class_has_a_plugin_parity_case():
     assert sorted(PARITY_LR) == sorted(entry.name for entry in NATIVE_WITH_TORCH_CLASS)
+
+
+def test_every_optimizer_with_a_torch_class_is_in_exactly_one_torch_parity_table():
+    from tests.test_lbfgs import PARITY_TABLE as LBFGS
+    from tests.test_parity_adam import ADAM_FAMILY
+    from tests.test_parity_sgd_adaptive import OURS as SGD_ADAPTIVE
+
+    tables = [ADAM_FAMILY, SGD_ADAPTIVE, LBFGS]
+    for entry in NATIVE_WITH_TORCH_CLASS:
+        assert sum(entry.name in table for table in tables) == 1, entry.name
+    assert [entry.name for entry in OPTIMIZERS if entry.torch_class is None] == ["lion", "newton"]
 
 
 def _race(optimizers, steps=150, starts=(START,), tune=False):
@@ -70,6 +81,8 @@ def test_every_torch_class_through_the_plugin_equals_the_native_entry(entry):
     positions = race.trajectories.positions
     assert np.all(race.trajectories.diverged_step == -1)
     assert _worst_relative(positions[:, 1], positions[:, 0]) <= PARITY_TOLERANCE
+    evaluations = race.trajectories.evaluations  # one a step, or (lbfgs) torch's func_evals on both sides
+    np.testing.assert_array_equal(evaluations[:, 1], evaluations[:, 0])
 
 
 def _literal(value) -> str:
@@ -145,10 +158,11 @@ def test_a_closure_class_is_stepped_with_the_oracle_exactly_as_torch_steps_it():
         loss.backward()
         return loss
 
-    theirs = []
+    theirs, their_evaluations = [], []
     for _ in range(steps):
         reference.step(closure)
         theirs.append(x.detach().numpy().copy())
+        their_evaluations.append(reference.state[x]["func_evals"])
 
     (run,) = resolve_runs(parse_optimizer_list(["torch.optim.LBFGS(line_search_fn='strong_wolfe')"]))
     transform = run.transform(steps)
@@ -161,11 +175,14 @@ def test_a_closure_class_is_stepped_with_the_oracle_exactly_as_torch_steps_it():
 
     params = np.array([START])
     state = transform.init(params)
-    ours = []
+    ours, our_evaluations = [], []
     for _ in range(steps):
-        params, state = transform.update(ROSENBROCK.gradient_at(params), state, params, oracle=oracle)
+        value, grad = ROSENBROCK.value_and_gradient_at(params)
+        params, state = transform.update(grad, state, params, value=value, oracle=oracle)
         ours.append(params[0].copy())
+        our_evaluations.append(len(our_evaluations) + 1 + sum(evaluations))  # the step's own one + the oracle's
     assert _worst_relative(np.array(ours), np.array(theirs)) <= 1e-10
+    assert our_evaluations == their_evaluations  # the first closure call of a step is served without the oracle
     assert sum(evaluations) > steps  # the line search evaluates more than once per step
 
 

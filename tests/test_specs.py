@@ -527,4 +527,4 @@ def test_size_gives_two_positive_ints_or_a_one_line_usage_error(text):
 def test_the_optimizer_registry_is_complete():
     """Written out, so an added or renamed optimiser shows in this diff (and in every table built from the registry)."""
     assert OPTIMIZERS.names() == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adamax",
-                                  "nadam", "radam", "adadelta", "lion"]
+                                  "nadam", "radam", "adadelta", "lion", "lbfgs", "newton"]

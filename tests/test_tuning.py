@@ -15,7 +15,27 @@ from optviz.tuning import LR_GRID, MAX_TUNING_STARTS, choose_candidate, tune_lea
 SINGLE_BASIN = {"rosenbrock", "quadratic", "booth", "matyas", "beale", "linear-regression", "logistic-regression"}
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS.names())
+TUNED = [entry.name for entry in OPTIMIZERS if entry.tune_lr]
+UNTUNED = [entry.name for entry in OPTIMIZERS if not entry.tune_lr]
+
+
+def test_the_optimizers_raced_untuned_are_the_newton_type_ones():
+    assert UNTUNED == ["lbfgs", "newton"]
+
+
+@pytest.mark.parametrize("optimizer", UNTUNED)
+@pytest.mark.parametrize("function", ["rosenbrock", "himmelblau", "saddle"])
+def test_newton_type_optimizers_race_at_their_own_lr_and_the_work_estimate_knows(function, optimizer):
+    fn = FUNCTIONS.get(function)
+    seen = []
+    race = run_race(fn, resolve_runs(parse_optimizer_list([optimizer])), [fn.default_start], 20,
+                    progress=lambda done, total: seen.append((done, total)))
+    (run,) = race.runs
+    assert (run.params["lr"], run.lr_source) == (1.0, "default")
+    assert seen[-1] == (20, 20)  # no tuning was counted (or done)
+
+
+@pytest.mark.parametrize("optimizer", TUNED)
 @pytest.mark.parametrize("function", FUNCTIONS.names())
 def test_tuned_lr_makes_real_progress(function, optimizer):
     fn = FUNCTIONS.get(function)

@@ -29,11 +29,13 @@ RACE_EXAMPLES = (
     'optviz race --fn "x**2" --start=3 --opt gd,momentum,nesterov,adagrad,rmsprop,adam --lr 0.01 --steps 1000 '
     '-o seed.png',
     'optviz race --fn "(1-x)**2 + 100*(y-x**2)**2" --domain=-2,2,-1,3 --theme dark -o race.mp4',
+    "optviz race --fn rosenbrock --opt \"lbfgs(line_search_fn='strong_wolfe'),newton,adam\" -o second-order.png",
 )
 STATS_EXAMPLES = (
     "optviz stats --fn himmelblau --opt adam,rmsprop --steps 200",
     'optviz stats --fn "x**2" --start=3 --opt gd,adam --lr 0.01 --trajectory',
     'optviz stats --fn "(1-x)**2 + 100*(y-x**2)**2" --start=-1.5,2',
+    "optviz stats --fn rosenbrock --opt lbfgs,newton",
 )
 LIST_EXAMPLES = ("optviz list", "optviz list functions | grep camel", "optviz list optimizers --json")
 

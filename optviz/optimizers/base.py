@@ -8,7 +8,9 @@ numpy state (optax style):
 
 Nothing is mutated. Float hyperparameters may be Python floats or arrays broadcastable to (B, 1), so
 one call steps a whole batch of start points *and* learning rates (the lr tuner relies on this).
-Boolean hyperparameters are plain bools (they choose a branch of the algorithm).
+Boolean, integer and choice hyperparameters (L-BFGS's max_iter, line_search_fn) are plain Python values.
+An entry's capabilities live in it: what its transform needs from the engine (`Transform.needs`), the torch class
+it matches, and whether the lr tuner may choose its lr (`tune_lr`).
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from optviz.errors import UsageError
 from optviz.registry import closest_name
 
 Array = np.ndarray
-HyperValue = float | bool | tuple[float, float]
+HyperValue = float | bool | int | str | None | tuple[float, float]
 Check = Callable[[Any], str | None]
 
 
 class Transform(NamedTuple):
-    """`needs` says what the engine must pass `update` beyond (grad, state, params): "value" adds
-    `oracle=oracle(points (n, d), rows (n,)) -> (values (n,), grads (n, d))` for extra evaluations (a line search),
+    """`needs` says what the engine must pass `update` beyond (grad, state, params): "value" adds `value=` (B,),
+    f at params (where grad was taken), and `oracle=oracle(points (n, d), rows (n,)) -> (values (n,), grads (n, d))`
+    for extra evaluations (a line search; each point counts as one evaluation, on top of the step's own one);
     "hessian" adds `hessian=` (B, d, d) at params."""
 
     init: Callable[[Array], Any]
@@ -78,10 +81,17 @@ def each_in_interval(low: float, high: float) -> Check:
 
 @dataclass(frozen=True)
 class Hyperparameter:
+    """One keyword. Its kind is the default's (float, bool or pair) unless `type` says otherwise: "int" (a whole
+    number; 1e3 and 1000.0 are read as 1000) or "choice" (one of the strings `choices`). `optional` also accepts
+    none (torch's None: "not set", as LBFGS's max_eval=None or line_search_fn=None); `check` applies to the rest."""
+
     name: str
     default: HyperValue
     doc: str
     check: Check | None = None
+    type: str = ""
+    choices: tuple[str, ...] = ()
+    optional: bool = False
 
     @property
     def required(self) -> bool:
@@ -89,6 +99,8 @@ class Hyperparameter:
 
     @property
     def kind(self) -> str:
+        if self.type:
+            return self.type
         if isinstance(self.default, bool):
             return "bool"
         if isinstance(self.default, tuple):
@@ -98,6 +110,20 @@ class Hyperparameter:
     def coerce(self, value: Any, optimizer: str) -> HyperValue:
         """Type-check and range-check one user value; raise UsageError naming parameter, value and range."""
         where = f"{optimizer}: {self.name}"
+        if value is None and self.optional:
+            return None
+        if self.kind == "choice":
+            if value not in self.choices:
+                allowed = ", ".join(self.choices)
+                raise UsageError(f"{where} must be {'none or ' if self.optional else ''}one of {allowed} "
+                                 f"(got {value!r})")
+            return value
+        if self.kind == "int":
+            whole = whole_number(value, where, " or none" if self.optional else "")
+            problem = self.check(whole) if self.check else None
+            if problem:
+                raise UsageError(f"{where} {problem} (got {value!r})")
+            return whole
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise UsageError(f"{where} must be true or false (got {value!r})")
@@ -118,6 +144,14 @@ class Hyperparameter:
         if problem:
             raise UsageError(f"{where} {problem} (got {value!r})")
         return coerced
+
+
+def whole_number(value: Any, where: str, alternative: str = "", plural: bool = False) -> int:
+    """`value` as an int: an int, or a float that is one (1e3); else a UsageError naming `where`."""
+    integral = isinstance(value, float) and math.isfinite(value) and value.is_integer()
+    if not (isinstance(value, int) and not isinstance(value, bool)) and not integral:
+        raise UsageError(f"{where} must be {'integers' if plural else 'an integer'}{alternative} (got {value!r})")
+    return int(value)
 
 
 def _is_number(value: Any) -> bool:
@@ -147,6 +181,7 @@ class OptimizerDef:
     torch_class: str | None  # the torch.optim class it matches step for step; None if torch has none
     cross_check: Callable[[Mapping[str, HyperValue]], str | None] | None = None
     aliases: tuple[str, ...] = ()
+    tune_lr: bool = True  # False: race at the given (or default) lr untuned (lr 1 is a Newton-type step's own length)
 
     def defaults(self) -> dict[str, HyperValue]:
         return {h.name: h.default for h in self.hyperparameters}
