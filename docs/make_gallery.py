@@ -4,8 +4,8 @@
     python docs/make_gallery.py --only rosenbrock
 
 Writes docs/images/<function>-<theme>.png (the last frame of a default race) for every built-in function in
-both themes, the README's animated GIF, the pictures of docs/many-starts.md, and docs/gallery.md, which shows the
-functions' pictures.
+both themes, the README's animated GIF, the pictures of docs/many-starts.md and docs/second-order.md, and
+docs/gallery.md, which shows the functions' pictures.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def main() -> None:
                "-o", str(IMAGES / "rosenbrock-race.gif"))
         (DOCS / "gallery.md").write_text(gallery_markdown(names))
         many_starts_pictures()
+        second_order_pictures()
 
 
 def many_starts_pictures() -> None:
@@ -70,6 +71,14 @@ def many_starts_pictures() -> None:
     optviz(*grid, "-o", str(IMAGES / "many-starts-himmelblau-dark.png"), "--theme", "dark")
     tiny = ["race", "--fn", "tiny-network", "--opt", "sgd,adam", "--batch-size", "4"]
     optviz(*tiny, "-o", str(IMAGES / "minibatch-tiny-network.png"))
+
+
+def second_order_pictures() -> None:
+    """docs/second-order.md: L-BFGS and Newton against Adam on Rosenbrock, and Newton drawn to a saddle."""
+    optviz("race", "--fn", "rosenbrock", "--opt", "lbfgs,lbfgs(line_search_fn='strong_wolfe'),newton,adam",
+           "--steps", "100", "-o", str(IMAGES / "second-order-rosenbrock.png"))
+    optviz("race", "--fn", "himmelblau", "--start=-1,1", "--opt", "lbfgs,newton,adam", "--steps", "100",
+           "-o", str(IMAGES / "second-order-saddle.png"))
 
 
 if __name__ == "__main__":

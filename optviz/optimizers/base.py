@@ -6,6 +6,10 @@ numpy state (optax style):
     state = transform.init(params)                          # params: float64 array (B, 2)
     new_params, state = transform.update(grad, state, params)
 
+`update` returns the new parameters rather than an update to add: torch computes θ_t in its own operation order
+(`param.addcdiv_(exp_avg, denom, value=-step_size)` and the like), and returning θ_t lets each optimiser round
+exactly as torch does, where θ + Δ computed separately would differ in the last bit.
+
 Nothing is mutated. Float hyperparameters may be Python floats or arrays broadcastable to (B, 1), so
 one call steps a whole batch of start points *and* learning rates (the lr tuner relies on this).
 Boolean, integer and choice hyperparameters (L-BFGS's max_iter, line_search_fn) are plain Python values.
