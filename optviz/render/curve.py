@@ -32,6 +32,7 @@ from matplotlib.ticker import LogLocator, MaxNLocator
 
 from optviz.errors import UsageError
 from optviz.render.labels import legend_labels, race_title
+from optviz.render.layers import Layers
 from optviz.render.loss_scale import loss_scale
 from optviz.render.readout import Readout, readout_paced
 from optviz.render.scene import REPRODUCIBLE_METADATA, SVG_HASH_SALT
@@ -188,8 +189,6 @@ class CurveScene:
         self._build(title if title is not None else race_title(race))
         diverged = np.asarray(race.trajectories.diverged_step).reshape(-1)
         self._divergences = np.sort(diverged[diverged >= 0])  # the steps at which the legend changes
-        self._legend_key: int | None = None
-        self._background = None
 
     # --- construction
 
@@ -260,6 +259,7 @@ class CurveScene:
         self._canvas.draw()
         self._base = self._canvas.copy_from_bbox(fig.bbox)
         self._counter.capture(self._canvas, self._base)
+        self._layers = Layers(self._canvas, self._base)
 
     def _fit_title(self, title: str, room: float, renderer):
         """The title as large as fits in `room` px, bold, then smaller; then cut short with an ellipsis."""
@@ -432,27 +432,22 @@ class CurveScene:
         shows `readout_step` (default: `step`), so an animation can refresh its numbers at a readable pace."""
         step = self._check_step(step)
         readout_step = step if readout_step is None else self._check_step(readout_step)
-        # the legend and the readout are drawn over the base once and kept, until either changes
-        legend_key = (int(np.searchsorted(self._divergences, step, side="right")),
-                      readout_step if self._readout is not None else None)
-        if legend_key != self._legend_key:
-            self._canvas.restore_region(self._base)
-            self._set_legend(step)
-            if self._readout is not None:
-                self._figure.draw_artist(self._scoreboard)
-                self._readout.set_step(readout_step)
-                for text in self._readout_texts:
-                    self._figure.draw_artist(text)
-            self._background = self._canvas.copy_from_bbox(self._figure.bbox)
-            self._legend_key = legend_key
-        else:
-            self._canvas.restore_region(self._background)
+        # the legend and the readout are drawn into cached layers once and kept until they change (`layers`)
+        self._layers.restore(int(np.searchsorted(self._divergences, step, side="right")),
+                             lambda: self._set_legend(step), readout_step if self._readout is not None else None,
+                             lambda: self._draw_readout(readout_step))
         self._update(step)
         for artist in self._moving:
             self._figure.draw_artist(artist)
         frame = np.array(self._canvas.buffer_rgba(), copy=True)
         self._counter.paste(frame, step)
         return frame
+
+    def _draw_readout(self, step: int) -> None:
+        if self._readout is not None:
+            self._readout.set_step(step)
+            for text in self._readout_texts:
+                self._figure.draw_artist(text)
 
     def frame_drawer(self, steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
         """What draws each frame of an animation showing `steps` at `fps`: as `RaceScene.frame_drawer`."""
@@ -488,8 +483,7 @@ class CurveScene:
 
     def close(self) -> None:
         """Let go of the cached pixels; the figure goes with the scene (there is no pyplot state to leave behind)."""
-        self._base = self._background = None
-        self._legend_key = None
+        self._base = self._layers = None
 
     def __enter__(self) -> CurveScene:
         return self

@@ -52,6 +52,7 @@ from optviz.render.geometry import (
     spread_coincident,
 )
 from optviz.render.labels import legend_labels, race_title
+from optviz.render.layers import Layers
 from optviz.render.landscape import draw_landscape, draw_minima, view_bounds
 from optviz.render.layout import layout
 from optviz.render.loss_scale import loss_scale
@@ -100,8 +101,6 @@ class RaceScene:
         self._build(title if title is not None else race_title(race))
         diverged = np.asarray(race.trajectories.diverged_step).reshape(-1)
         self._divergences = np.sort(diverged[diverged >= 0])  # the steps at which the legend changes
-        self._legend_key: int | None = None
-        self._background = None
 
     # --- construction
 
@@ -171,6 +170,7 @@ class RaceScene:
         self._canvas.draw()
         self._base = self._canvas.copy_from_bbox(fig.bbox)
         self._counter.capture(self._canvas, self._base)
+        self._layers = Layers(self._canvas, self._base)
 
     def _fit_legend_and_readout(self, room, renderer):
         """The legend in `room` (px), and the live readout beside it with its header above when there is room for
@@ -252,27 +252,23 @@ class RaceScene:
         shows `readout_step` (default: `step`), so an animation can refresh its numbers at a readable pace."""
         step = self._check_step(step)
         readout_step = step if readout_step is None else self._check_step(readout_step)
-        # The legend reads the same until another trajectory diverges: it depends on step only through the count.
-        # It and the readout are drawn over the base once and kept, until either changes.
-        legend_key = (int(np.searchsorted(self._divergences, step, side="right")),
-                      readout_step if self._readout is not None else None)
-        if legend_key != self._legend_key:
-            self._canvas.restore_region(self._base)
-            self._set_legend(step)
-            if self._readout is not None:
-                self._readout.set_step(readout_step)
-                for text in self._readout_texts:
-                    self._figure.draw_artist(text)
-            self._background = self._canvas.copy_from_bbox(self._figure.bbox)
-            self._legend_key = legend_key
-        else:
-            self._canvas.restore_region(self._background)
+        # The legend reads the same until another trajectory diverges (it depends on step only through the count),
+        # the readout until its numbers refresh: each is drawn once into a cached layer and kept until then.
+        self._layers.restore(int(np.searchsorted(self._divergences, step, side="right")),
+                             lambda: self._set_legend(step), readout_step if self._readout is not None else None,
+                             lambda: self._draw_readout(readout_step))
         self._update(step)
         for artist in self._moving:
             self._figure.draw_artist(artist)
         frame = np.array(self._canvas.buffer_rgba(), copy=True)
         self._counter.paste(frame, step)
         return frame
+
+    def _draw_readout(self, step: int) -> None:
+        if self._readout is not None:
+            self._readout.set_step(step)
+            for text in self._readout_texts:
+                self._figure.draw_artist(text)
 
     def frame_drawer(self, steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
         """What draws each frame of an animation showing `steps` at `fps`: `render`, with the readout refreshed at
@@ -315,8 +311,7 @@ class RaceScene:
 
     def close(self) -> None:
         """Let go of the cached pixels; the figure goes with the scene (there is no pyplot state to leave behind)."""
-        self._base = self._background = None
-        self._legend_key = None
+        self._base = self._layers = None
 
     def __enter__(self) -> RaceScene:
         return self
