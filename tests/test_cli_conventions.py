@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from optviz.cli import app
+from optviz.cli.app import LIST_EXAMPLES, RACE_EXAMPLES, STATS_EXAMPLES
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS
 from optviz.optimizers import OPTIMIZERS
@@ -205,3 +206,41 @@ def test_a_bad_value_names_its_flag_first_like_every_other_error(args, start):
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(start)
+
+
+# ------------------------------------------------------------------------------------------------ help examples
+
+
+def _shortened(command: str, out_dir) -> list[str]:
+    """An example's arguments with a 5-step budget, few starts and its output in `out_dir`."""
+    import shlex
+
+    args = shlex.split(command)[1:]  # without "optviz"
+    if "--steps" in args:
+        args[args.index("--steps") + 1] = "5"
+    else:
+        args += ["--steps", "5"]
+    for flag in ("-o", "--out"):
+        if flag in args:
+            position = args.index(flag) + 1
+            args[position] = str(out_dir / args[position])
+    if "--starts" in args:  # the same spread, fewer points
+        position = args.index("--starts") + 1
+        args[position] = "grid:2x2" if args[position].startswith("grid") else "random:4"
+    return args
+
+
+@pytest.mark.parametrize("command", [*RACE_EXAMPLES, *STATS_EXAMPLES, *LIST_EXAMPLES])
+def test_every_help_example_runs(command, tmp_path):
+    if "torch.optim" in command:
+        pytest.importorskip("torch")
+    if "|" in command:  # a shell pipeline: the command before the pipe
+        command = command.split("|")[0].strip()
+    args = _shortened(command, tmp_path) if " list" not in command else command.split()[1:]
+    result = runner.invoke(app, [*args, "--quiet"] if args[0] != "list" else args)
+    assert result.exit_code == 0, result.stderr
+    if args[0] == "stats":
+        assert json.loads(result.stdout)["runs"]
+    elif args[0] == "race":
+        (written,) = tmp_path.iterdir()
+        assert written.stat().st_size > 0

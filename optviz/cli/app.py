@@ -30,12 +30,17 @@ RACE_EXAMPLES = (
     '-o seed.png',
     'optviz race --fn "(1-x)**2 + 100*(y-x**2)**2" --domain=-2,2,-1,3 --theme dark -o race.mp4',
     "optviz race --fn rosenbrock --opt \"lbfgs(line_search_fn='strong_wolfe'),newton,adam\" -o second-order.png",
+    'optviz race --opt "adam,torch.optim.ASGD(lr=0.01)" --schedule "cosine(T_max=300)" --clip-norm 1 -o plugin.gif',
+    "optviz race --fn himmelblau --opt adam,momentum --starts grid:8x8 -o starts.gif",
+    "optviz race --fn tiny-network --opt sgd,adam --batch-size 4 -o minibatch.gif",
 )
 STATS_EXAMPLES = (
     "optviz stats --fn himmelblau --opt adam,rmsprop --steps 200",
     'optviz stats --fn "x**2" --start=3 --opt gd,adam --lr 0.01 --trajectory',
     'optviz stats --fn "(1-x)**2 + 100*(y-x**2)**2" --start=-1.5,2',
     "optviz stats --fn rosenbrock --opt lbfgs,newton",
+    "optviz stats --fn himmelblau --opt adam,momentum --starts random:1000 --seed 3",
+    "optviz stats --fn rosenbrock --opt adam --noise 0.5 --seed 1",
 )
 LIST_EXAMPLES = ("optviz list", "optviz list functions | grep camel", "optviz list optimizers --json")
 
