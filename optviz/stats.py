@@ -198,6 +198,7 @@ def run_documents(race: Race, include_trajectory: bool = False) -> Iterator[dict
     for r, run in enumerate(race.runs):
         described = {key: Shared(strict(value)) if key == "params" else value for key, value in run.to_json().items()}
         columns = _columns(race, r)
+        lr_rows = _lr_rows(race, run) if include_trajectory and run.schedule is not None else None
         for s, start in enumerate(starts):
             diverged_step = columns["diverged"][s]
             converged_step = columns["converged"][s]
@@ -217,7 +218,16 @@ def run_documents(race: Race, include_trajectory: bool = False) -> Iterator[dict
             }
             if include_trajectory:
                 document["trajectory"] = np.column_stack([t.positions[:, r, s], t.losses[:, r, s]]).tolist()
+                if lr_rows is not None:
+                    document["trajectory_lr"] = lr_rows
             yield document
+
+
+def _lr_rows(race: Race, run: Any) -> list[float | None]:
+    """The lr in force for the step that led to each trajectory row (the first row, the start, has none)."""
+    trace = run.schedule.values(run.params, race.steps)["lr"]
+    kept = race.trajectories.steps_kept
+    return [None if step == 0 else float(trace[step - 1]) for step in kept.tolist()]
 
 
 def _number(value: float | None) -> str:

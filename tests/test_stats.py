@@ -131,3 +131,15 @@ def test_fast_run_texts_match_the_generic_layout_with_nulls(function):
     assert text == stats.to_json(stats.race_document(race)) + "\n"
     document = strict_json(text)
     assert document["runs"][1]["final"]["x"] is None and document["runs"][1]["diverged_step"] == 0
+
+
+def test_a_scheduled_run_carries_the_lr_of_each_trajectory_row():
+    import optviz
+
+    race = optviz.race("rosenbrock", ["adam(lr=0.1, schedule=step(step_size=2, gamma=0.5))", "sgd(lr=0.001)"],
+                       steps=5)
+    scheduled, plain = stats.race_document(race, include_trajectory=True)["runs"]
+    assert scheduled["trajectory_lr"] == [None, 0.1, 0.1, 0.05, 0.05, 0.025]  # StepLR: halve every 2 steps
+    assert len(scheduled["trajectory_lr"]) == len(scheduled["trajectory"])
+    assert "trajectory_lr" not in plain
+    assert "trajectory_lr" not in stats.race_document(race)["runs"][0]
