@@ -347,3 +347,30 @@ def test_every_animation_format_has_an_encoder():
     from optviz.render.spec import ANIMATION_FORMATS
 
     assert sorted(encoders()) == sorted(ANIMATION_FORMATS) == sorted(ENCODERS)
+
+
+def test_a_signal_while_the_helper_starts_waits_until_it_can_be_killed(tmp_path, monkeypatch):
+    """Ctrl-C arriving while the helper process starts is delivered once the helper is known, which is then killed
+    and waited for: no helper is left running to write into a file the caller has removed."""
+    import signal
+    import subprocess
+    import sys
+
+    from optviz.render.encoders import pipe
+
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen_interrupted(*args, **kwargs):
+        process = real_popen(*args, **kwargs)
+        started.append(process)
+        os.kill(os.getpid(), signal.SIGINT)  # arrives mid-start
+        return process
+
+    monkeypatch.setattr(pipe.subprocess, "Popen", popen_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with pipe.helper_process([sys.executable, "-c", "import time; time.sleep(30)"], "a sleeper"):
+            pytest.fail("the interrupt must come before the body")
+    (process,) = started
+    assert process.poll() is not None  # killed and reaped
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

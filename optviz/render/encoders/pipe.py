@@ -6,7 +6,8 @@ meanwhile), with at most `IN_FLIGHT` frames queued.
 
 The helper's messages go to a temporary file, so a full stderr pipe can never stall it, and its last line becomes
 the OutputError when it fails. On any exception in the caller, Ctrl-C included, the helper is killed and waited for
-before the exception goes on, so it never writes to the file after the caller has given up on it.
+before the exception goes on, so it never writes to the file after the caller has given up on it; Ctrl-C and SIGTERM
+are held back while the helper starts, so none can arrive between its start and the code that would kill it.
 """
 
 from __future__ import annotations
@@ -33,11 +34,19 @@ def helper_process(command: list[str], name: str, env: Mapping[str, str] | None 
     The data passed to `send` must not change afterwards (frames are fresh arrays).
     """
     with tempfile.TemporaryFile() as log, ThreadPoolExecutor(1, thread_name_prefix="optviz-pipe") as writer:
+        started: list[subprocess.Popen] = []
         try:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
-                                       env=env)
+            with _signals_deferred():  # a Ctrl-C or SIGTERM now would leave a helper nobody kills
+                started.append(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                                stderr=log, env=env))
         except OSError as error:
             raise OutputError(f"cannot run {name} '{command[0]}': {error.strerror}") from error
+        except BaseException:  # the deferred signal, delivered as the mask lifts
+            for process in started:
+                process.kill()
+                process.wait()
+            raise
+        (process,) = started
         queued: deque[Future] = deque()
 
         def settle(write: Future) -> None:
@@ -72,3 +81,31 @@ def _last_line(log: IO[bytes]) -> str:
     log.seek(0)
     lines = log.read().decode(errors="replace").strip().splitlines()
     return lines[-1] if lines else "no message"
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM noted, not acted on, while inside; on leaving, each one that arrived goes to the handler
+    it would have gone to (which raises KeyboardInterrupt, or optviz's Terminated). Python runs signal handlers in
+    the main thread only, so a signal caught by any thread waits; elsewhere (a render on another thread) nothing
+    can be deferred, and nothing is."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda signum, frame: arrived.append(signum)) for signum in held}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        for signum in arrived:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler in (signal.SIG_DFL, None):
+                signal.raise_signal(signum)  # its default action, as if it had come now
