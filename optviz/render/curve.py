@@ -16,6 +16,7 @@ article's static chart: x against iteration, one line per optimiser, and its leg
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -434,8 +435,7 @@ class CurveScene:
         readout_step = step if readout_step is None else self._check_step(readout_step)
         # the legend and the readout are drawn into cached layers once and kept until they change (`layers`)
         self._layers.restore(int(np.searchsorted(self._divergences, step, side="right")),
-                             lambda: self._set_legend(step), readout_step if self._readout is not None else None,
-                             lambda: self._draw_readout(readout_step))
+                             lambda: self._set_legend(step), *self._readout_layer(readout_step))
         self._update(step)
         for artist in self._moving:
             self._figure.draw_artist(artist)
@@ -443,11 +443,9 @@ class CurveScene:
         self._counter.paste(frame, step)
         return frame
 
-    def _draw_readout(self, step: int) -> None:
-        if self._readout is not None:
-            self._readout.set_step(step)
-            for text in self._readout_texts:
-                self._figure.draw_artist(text)
+    def _readout_layer(self, step: int) -> tuple:
+        """The readout's layer key and drawing for `Layers.restore`, or nothing when there is no readout."""
+        return (step, functools.partial(self._readout.draw, step)) if self._readout is not None else ()
 
     def frame_drawer(self, steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
         """What draws each frame of an animation showing `steps` at `fps`: as `RaceScene.frame_drawer`."""

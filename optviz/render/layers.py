@@ -17,10 +17,11 @@ class Layers:
         self._legend_key: Hashable = object()
         self._readout_key: Hashable = object()
 
-    def restore(self, legend_key: Hashable, draw_legend: Callable[[], None], readout_key: Hashable,
-                draw_readout: Callable[[], None]) -> None:
+    def restore(self, legend_key: Hashable, draw_legend: Callable[[], None], readout_key: Hashable = None,
+                draw_readout: Callable[[], None] | None = None) -> None:
         """Put the layers for these keys on the canvas, redrawing the legend and the readout only where their key
-        changed since the last call (a new legend also redraws the readout over it)."""
+        changed since the last call (a new legend also redraws the readout over it). No `draw_readout`: no
+        readout layer to draw."""
         canvas, bbox = self._canvas, self._canvas.figure.bbox
         if legend_key != self._legend_key:
             canvas.restore_region(self._base)
@@ -28,7 +29,8 @@ class Layers:
             self._legend, self._legend_key, self._top = canvas.copy_from_bbox(bbox), legend_key, None
         if self._top is None or readout_key != self._readout_key:
             canvas.restore_region(self._legend)
-            draw_readout()
+            if draw_readout is not None:
+                draw_readout()
             self._top, self._readout_key = canvas.copy_from_bbox(bbox), readout_key
         else:
             canvas.restore_region(self._top)

@@ -165,6 +165,12 @@ class Readout:
                 lines = entry.get_text().count("\n") + 1
                 text.set_position((right / width, (box.y1 - 0.5 * box.height / lines) / height))
 
+    def draw(self, step: int) -> None:
+        """Draw the values at `step` onto the figure's canvas (the headers are drawn with the static part)."""
+        self.set_step(step)
+        for text in self.artists:
+            self._fig.draw_artist(text)
+
     def set_step(self, step: int) -> None:
         for column, texts in zip(self._columns, self._values):
             for r, text in enumerate(texts):

@@ -15,6 +15,7 @@ What each trajectory's marker shows (a dot, an arrowhead on the view's edge, or 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -255,8 +256,7 @@ class RaceScene:
         # The legend reads the same until another trajectory diverges (it depends on step only through the count),
         # the readout until its numbers refresh: each is drawn once into a cached layer and kept until then.
         self._layers.restore(int(np.searchsorted(self._divergences, step, side="right")),
-                             lambda: self._set_legend(step), readout_step if self._readout is not None else None,
-                             lambda: self._draw_readout(readout_step))
+                             lambda: self._set_legend(step), *self._readout_layer(readout_step))
         self._update(step)
         for artist in self._moving:
             self._figure.draw_artist(artist)
@@ -264,11 +264,9 @@ class RaceScene:
         self._counter.paste(frame, step)
         return frame
 
-    def _draw_readout(self, step: int) -> None:
-        if self._readout is not None:
-            self._readout.set_step(step)
-            for text in self._readout_texts:
-                self._figure.draw_artist(text)
+    def _readout_layer(self, step: int) -> tuple:
+        """The readout's layer key and drawing for `Layers.restore`, or nothing when there is no readout."""
+        return (step, functools.partial(self._readout.draw, step)) if self._readout is not None else ()
 
     def frame_drawer(self, steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
         """What draws each frame of an animation showing `steps` at `fps`: `render`, with the readout refreshed at
