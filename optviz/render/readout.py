@@ -116,21 +116,16 @@ class Readout:
 
     def header_height(self, renderer, size: float) -> float:
         self.set_fontsize(size)
-        return 1.3 * size * self._fig.dpi / 72 if self._headers else 0.0
+        return 1.3 * size * self._fig.dpi / 72
 
     def _column_widths(self, renderer) -> list[float]:
-        probe = self.artists[0] if self.artists else None
-        widths = []
-        for header in self._headers:
-            text = probe.get_text() if probe is not None else ""
-            if probe is not None:
-                probe.set_text(WIDEST_VALUE)
-                value_w = probe.get_window_extent(renderer).width
-                probe.set_text(text)
-            else:
-                value_w = 0.0
-            widths.append(max(header.get_window_extent(renderer).width, value_w))
-        return widths
+        """Each column as wide as its header or the widest value, whichever is wider."""
+        probe = self.artists[0]
+        shown = probe.get_text()
+        probe.set_text(WIDEST_VALUE)
+        value_w = probe.get_window_extent(renderer).width
+        probe.set_text(shown)
+        return [max(header.get_window_extent(renderer).width, value_w) for header in self._headers]
 
     def remove(self) -> None:
         """Take every text off the figure (when there is no room for the readout)."""
