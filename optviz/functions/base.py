@@ -133,7 +133,7 @@ class TestFunction:
         return self.optimum.f_star if isinstance(self.optimum, Minima) else None
 
     def _coords(self, points: Array) -> list[Array]:
-        points = np.asarray(points, dtype=np.float64)
+        """The coordinates of float64 `points` (..., d) as d arrays (...): views, no copies."""
         dimensions = len(self.domain)
         if points.shape[-1] != dimensions:
             raise ValueError(f"{self.name} takes points with {dimensions} coordinates, got shape {points.shape}")
@@ -158,10 +158,11 @@ class TestFunction:
         """(value_at(points), gradient_at(points)) in one call, through the fused formula where there is one."""
         if self.value_and_grad is None:
             return self.value_at(points), self.gradient_at(points)
-        points = np.asarray(points, dtype=np.float64)
+        if type(points) is not np.ndarray or points.dtype != np.float64:  # the engine's points already are
+            points = np.asarray(points, dtype=np.float64)
         value, parts = self.value_and_grad(*self._coords(points))
         shape = points.shape[:-1]
-        if not (isinstance(value, np.ndarray) and value.shape == shape):
+        if not (type(value) is np.ndarray and value.shape == shape):
             value = np.broadcast_to(value, shape)
         grad = np.empty(points.shape)
         for axis, part in enumerate(parts):
@@ -170,7 +171,7 @@ class TestFunction:
 
     def hessian_at(self, points: Array) -> Array:
         """Hessian at a batch of points (..., d), returned as (..., d, d)."""
-        parts = np.broadcast_arrays(*self.hessian(*self._coords(points)))
+        parts = np.broadcast_arrays(*self.hessian(*self._coords(np.asarray(points, dtype=np.float64))))
         if self.dimensions == 1:
             return parts[0][..., None, None]
         fxx, fxy, fyy = parts
