@@ -251,12 +251,14 @@ def test_the_spec_grammar_reaches_every_kind():
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("lbfgs(max_iter=0)", "lbfgs: max_iter must be >= 1 (got 0)"),
+    ("lbfgs(max_iter=0)", "lbfgs: max_iter must be in [1, 1000] (got 0)"),
+    ("lbfgs(max_iter=1000000000, lr=1e-9)", "lbfgs: max_iter must be in [1, 1000] (got 1000000000)"),
+    ("lbfgs(max_eval=1e18)", "lbfgs: max_eval must be in [1, 1250] (got 1e+18)"),
     ("lbfgs(max_iter=2.5)", "lbfgs: max_iter must be an integer (got 2.5)"),
     ("lbfgs(max_iter=true)", "lbfgs: max_iter must be an integer (got True)"),
     ("lbfgs(max_iter=none)", "lbfgs: max_iter must be an integer (got None)"),
     ("lbfgs(history_size=0)", "lbfgs: history_size must be >= 1 (got 0)"),
-    ("lbfgs(max_eval=0)", "lbfgs: max_eval must be >= 1 (got 0)"),
+    ("lbfgs(max_eval=0)", "lbfgs: max_eval must be in [1, 1250] (got 0)"),
     ("lbfgs(max_eval='many')", "lbfgs: max_eval must be an integer or none (got 'many')"),
     ("lbfgs(line_search_fn='wolfe')", "lbfgs: line_search_fn must be none or one of strong_wolfe (got 'wolfe')"),
     ("lbfgs(line_search_fn=1)", "lbfgs: line_search_fn must be none or one of strong_wolfe (got 1)"),

@@ -22,11 +22,22 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from optviz.optimizers.base import Array, Hyperparameter, OptimizerDef, Transform, at_least, learning_rate
+from optviz.optimizers.base import (
+    Array,
+    Hyperparameter,
+    OptimizerDef,
+    Transform,
+    at_least,
+    in_interval,
+    learning_rate,
+)
 
 # torch's constants: the curvature pair is kept when y·s exceeds this; the Wolfe constants.
 CURVATURE_THRESHOLD = 1e-10
 ARMIJO_C1, CURVATURE_C2 = 1e-4, 0.9
+# torch takes any max_iter; a race refuses more than this, so that no spec runs for hours: one race step is one
+# LBFGS.step(), and 100000 steps of 1250 evaluations are already 1.25e8 (minutes of stepping with progress shown).
+MAX_ITER = 1000
 _SPLIT = 134217729.0  # 2^27 + 1, Veltkamp's splitting constant for float64
 
 Vector = tuple[float, ...]  # one row's parameters or gradient, d floats
@@ -361,9 +372,10 @@ lbfgs = OptimizerDef(
     reference="Liu & Nocedal 1989; Nocedal & Wright 2006 (alg. 7.4, 3.5); torch.optim.LBFGS",
     hyperparameters=(
         learning_rate(1.0, "step length along the quasi-Newton direction (the line search's first guess)"),
-        Hyperparameter("max_iter", 20, "inner iterations per step", at_least(1), type="int"),
-        Hyperparameter("max_eval", None, "evaluations per step (none: max_iter * 5 // 4)", at_least(1),
-                       type="int", optional=True),
+        Hyperparameter("max_iter", 20, "inner iterations per step", in_interval(1, MAX_ITER, closed_high=True),
+                       type="int"),
+        Hyperparameter("max_eval", None, "evaluations per step (none: max_iter * 5 // 4)",
+                       in_interval(1, MAX_ITER * 5 // 4, closed_high=True), type="int", optional=True),
         Hyperparameter("tolerance_grad", 1e-7, "stop when max |∇f| is at most this", at_least(0)),
         Hyperparameter("tolerance_change", 1e-9, "stop when f or the position changes less than this",
                        at_least(0)),
