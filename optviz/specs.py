@@ -449,7 +449,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 MAX_STARTS = 1_000_000  # a million starts of a few bytes each; beyond this a grid is no picture and no statistic
-_STARTS = re.compile(r"\s*(grid|random)\s*:\s*([0-9]{1,7})\s*(?:[x×]\s*([0-9]{1,7})\s*)?", re.IGNORECASE)
+_STARTS = re.compile(r"\s*(grid|random)\s*:\s*([0-9]{1,15})\s*(?:[x×]\s*([0-9]{1,15})\s*)?", re.IGNORECASE)
 _STARTS_EXPECTED = "grid:NxM, grid:N (1-D) or random:N, such as grid:8x8"
 
 

@@ -34,6 +34,7 @@ def test_starts_parse(text, kind, counts):
     ("grid", "expected grid:NxM"), ("grid:", "expected"), ("grid:0x4", "from 1 to"), ("random:0", "from 1 to"),
     ("random:3x3", "one count"), ("grid:2000x2000", "got 4,000,000"), ("lattice:4", "expected"),
     ("grid:-2", "expected"), ("grid:1.5", "expected"), ("x" * 300, "too long"),
+    ("random:100000000", "from 1 to 1,000,000 starts (got 100,000,000)"),
 ])
 def test_starts_errors_name_the_parameter_and_the_bad_part(text, fragment):
     with pytest.raises(UsageError) as caught:
