@@ -98,8 +98,8 @@ def test_the_readout_follows_the_frame_at_a_readable_pace():
             shown = [t.get_text() for t in view._readout.artists]
             assert shown == [readout.show_number(v) for v in view._loss.values[step, :, 0]]
         frames = np.arange(STEPS + 1)
-        draw = view.frame_drawer(frames, fps=30)  # refreshed every 30 / READOUT_HZ frames, and on the last
-        every = round(30 / readout.READOUT_HZ)
+        draw = view.frame_drawer(frames, fps=30)  # refreshed every 30 / NUMBERS_HZ frames, and on the last
+        every = round(30 / readout.NUMBERS_HZ)
         for step in frames:
             fresh = view.render(step, step // every * every if step < STEPS else STEPS)
             assert np.array_equal(draw(step), fresh)
@@ -143,5 +143,16 @@ def test_small_pictures_draw_with_or_without_the_readout(size):
             for text in view._readout.texts:
                 box = text.get_window_extent(renderer)
                 assert 0 <= box.x0 and box.x1 <= size[0]
+    finally:
+        view.close()
+
+
+def test_the_step_counter_shows_the_step_the_numbers_are_of():
+    view = scene.RaceScene(hand_race(), size=(640, 480))
+    try:
+        paced = view.frame_drawer(np.arange(STEPS + 1), fps=30)
+        assert np.array_equal(paced(13), view.render(13, 12))  # counter and readout of step 12, paths of 13
+        assert not np.array_equal(view.render(13, 12), view.render(13))
+        assert view.frame_drawer(np.arange(STEPS + 1), None) == view.render  # a page: fresh on every frame
     finally:
         view.close()

@@ -370,3 +370,18 @@ def test_the_fps_floor_fits_gif_delays_and_gives_ffmpeg_a_frame_rate():
         command = _command(animation, Path("race.mp4"), None)
         rate = Fraction(command[command.index("-framerate") + 1])
         assert rate > 0 and abs(rate - Fraction(fps)) / Fraction(fps) < 1e-3
+
+
+@pytest.mark.parametrize("fmt, paced", [("gif", True), ("mp4", True), ("html", False)])
+def test_films_refresh_their_numbers_at_a_readable_pace_and_pages_on_every_frame(race, tmp_path, monkeypatch,
+                                                                               fmt, paced):
+    asked = []
+
+    class Recording(StandInScene):
+        def frame_drawer(self, steps, fps):
+            asked.append(fps)
+            return self.render
+
+    monkeypatch.setattr("optviz.render.scene.RaceScene", Recording)
+    render_race(race, spec_for(tmp_path, fmt))
+    assert asked == [25.0 if paced else None]

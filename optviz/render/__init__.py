@@ -64,7 +64,9 @@ def _render(race: Race, spec: RenderSpec, out: Path, report: Callable[[int, int]
         with atomic_output(out) as temporary:
             if spec.is_animation:
                 steps = frame_schedule(race.steps, spec.frames)
-                animation = Animation(scene.frame_drawer(steps, spec.fps), steps, spec.frame_size, spec.fps,
+                # a page is stepped through frame by frame, so its numbers are fresh on every frame
+                paced = None if spec.format == "html" else spec.fps
+                animation = Animation(scene.frame_drawer(steps, paced), steps, spec.frame_size, spec.fps,
                                       spec.hold, page=race_page(race, spec.theme, spec.title))
                 encoders()[spec.format](animation, temporary, report)
             else:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # The widest a value gets ("−8.88e−88"): a column is this wide, or as wide as its header.
 WIDEST_VALUE = "−8.88e−88"
-READOUT_HZ = 5  # how often an animation's readout refreshes its numbers, per second of film
+NUMBERS_HZ = 5  # how often a film's step counter and readout refresh, per second of film
 COLUMN_GAP_EM = 1.0  # between the legend's frame and the first column, and between columns
 
 
@@ -172,13 +172,14 @@ class Readout:
                 text.set_text(column.show(column.values[step, r]))
 
 
-def readout_paced(render: Callable[..., np.ndarray], steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
-    """`render(step, readout_step)` for an animation showing `steps` at `fps`, the readout's numbers refreshed
-    READOUT_HZ times a second (numbers that change every frame cannot be read, and cost a GIF bytes) and on the
-    last frame, which shows the final numbers."""
-    every = max(1, round(fps / READOUT_HZ))
+def numbers_paced(render: Callable[..., np.ndarray], steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
+    """`render(step, numbers_step)` for a film showing `steps` at `fps`: the step counter and the readout refreshed
+    NUMBERS_HZ times a second (numbers that change on every frame cannot be read, and a counter redrawn on every
+    frame makes each GIF frame's changed rectangle reach the picture's corner: 17% of the file) and on the last
+    frame, which shows the final numbers. Between refreshes both show the same step, the one the numbers are of."""
+    every = max(1, round(fps / NUMBERS_HZ))
     shown = np.asarray(steps)[np.arange(len(steps)) // every * every]
     if len(steps):
         shown[-1] = steps[-1]
-    readout_step = dict(zip((int(s) for s in steps), (int(s) for s in shown)))
-    return lambda step: render(step, readout_step.get(int(step)))
+    numbers_step = dict(zip((int(s) for s in steps), (int(s) for s in shown)))
+    return lambda step: render(step, numbers_step.get(int(step)))

@@ -57,7 +57,7 @@ from optviz.render.layers import Layers
 from optviz.render.landscape import draw_landscape, draw_minima, view_bounds
 from optviz.render.layout import layout
 from optviz.render.loss_scale import loss_scale
-from optviz.render.readout import Readout, readout_paced
+from optviz.render.readout import Readout, numbers_paced
 from optviz.render.sizes import DESIGN_DPI, DESIGN_SIZE, HEAD_PT, LABEL_PT, text_scale
 from optviz.render.spec import MIN_SIZE, STILL_FORMATS
 from optviz.render.step_counter import StepCounter
@@ -248,30 +248,32 @@ class RaceScene:
         current = values[step].reshape(-1)
         self._loss_dots.set_offsets(np.column_stack([np.full(current.shape, float(step)), current]))
 
-    def render(self, step: int, readout_step: int | None = None) -> np.ndarray:
-        """The frame at `step`: RGBA uint8, shape (height, width, 4), a fresh array the caller may keep. The readout
-        shows `readout_step` (default: `step`), so an animation can refresh its numbers at a readable pace."""
+    def render(self, step: int, numbers_step: int | None = None) -> np.ndarray:
+        """The frame at `step`: RGBA uint8, shape (height, width, 4), a fresh array the caller may keep. The numbers
+        (the step counter and the readout) show `numbers_step` (default: `step`), so an animation can refresh them
+        at a readable pace while the paths move on every frame."""
         step = self._check_step(step)
-        readout_step = step if readout_step is None else self._check_step(readout_step)
+        numbers_step = step if numbers_step is None else self._check_step(numbers_step)
         # The legend reads the same until another trajectory diverges (it depends on step only through the count),
         # the readout until its numbers refresh: each is drawn once into a cached layer and kept until then.
         self._layers.restore(int(np.searchsorted(self._divergences, step, side="right")),
-                             lambda: self._set_legend(step), *self._readout_layer(readout_step))
+                             lambda: self._set_legend(step), *self._readout_layer(numbers_step))
         self._update(step)
         for artist in self._moving:
             self._figure.draw_artist(artist)
         frame = np.array(self._canvas.buffer_rgba(), copy=True)
-        self._counter.paste(frame, step)
+        self._counter.paste(frame, numbers_step)
         return frame
 
     def _readout_layer(self, step: int) -> tuple:
         """The readout's layer key and drawing for `Layers.restore`, or nothing when there is no readout."""
         return (step, functools.partial(self._readout.draw, step)) if self._readout is not None else ()
 
-    def frame_drawer(self, steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
-        """What draws each frame of an animation showing `steps` at `fps`: `render`, with the readout refreshed at
-        a readable pace (`readout.readout_paced`)."""
-        return readout_paced(self.render, steps, fps)
+    def frame_drawer(self, steps: np.ndarray, fps: float | None) -> Callable[[int], np.ndarray]:
+        """What draws each frame of an animation showing `steps`: `render`, with the step counter and the readout
+        refreshed at a readable pace for a film playing at `fps` (`readout.numbers_paced`), or on every frame when
+        fps is None (a page the viewer steps through frame by frame)."""
+        return self.render if fps is None else numbers_paced(self.render, steps, fps)
 
     def save_still(self, path: str | Path | BinaryIO, step: int, *, format: str | None = None) -> None:
         """The frame at `step` as PNG, SVG or PDF; SVG and PDF keep text and paths as vectors.
