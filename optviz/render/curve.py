@@ -58,6 +58,7 @@ TICKS = [1, 2, 2.5, 5, 10]
 SHRINKS = (1.0, 0.9, 0.8, 0.7, 0.6)
 LOSS_PANEL_MIN_EM = 15.0  # below this many em of plot height, the loss panel is left out
 LEGEND_COLUMNS = 3  # a stacked picture's legend: at most this many columns (and rows, while that suffices)
+SCOREBOARD_SHARE = 0.28  # the legend's column may widen to this share of the width to hold the scoreboard
 SIDE_BY_SIDE_ASPECT = 1.25  # pictures at least this much wider than tall put the panels side by side
 
 
@@ -209,8 +210,8 @@ class CurveScene:
         column_w = 0.24 * width  # beside the panels, the legend's column is at most this wide
         self._legend = self._fit_legend(column_w if side_by_side(width, height) else width - 1.6 * em, renderer)
         box = self._legend.get_window_extent(renderer)
-        self._scoreboard, self._readout = self._scoreboard_for(column_w, renderer) if side_by_side(width, height) \
-            else (None, None)
+        self._scoreboard, self._readout = (self._scoreboard_for(SCOREBOARD_SHARE * width, renderer)
+                                           if side_by_side(width, height) else (None, None))
         legend_w = box.width
         if self._scoreboard is not None:
             legend_w = max(legend_w, self._scoreboard.get_window_extent(renderer).width
@@ -303,14 +304,14 @@ class CurveScene:
     def _scoreboard_for(self, column_w: float, renderer):
         """For the column under the legend: a second legend naming each run by its optimiser (or its label where
         two runs share one), and the live readout of each run's x and loss for beside it, at the legend's font
-        size or down to 80% of it; (None, None) when they are wider than `column_w` px even then, or the legend
+        size or a little smaller; (None, None) when they are wider than `column_w` px even then, or the legend
         leaves them no height."""
         fig, theme, race = self._figure, self._theme, self._race
         readout = Readout(fig, race, self._loss, theme, positions=self._x)
         optimizers = [run.optimizer for run in race.runs]
         names = [run.optimizer if optimizers.count(run.optimizer) == 1 else run.label for run in race.runs]
         legend_h = self._legend.get_window_extent(renderer).height
-        for shrink in (1.0, 0.9, 0.8):
+        for shrink in (1.0, 0.92):
             size = self._legend.texts[0].get_fontsize() * shrink
             board = fig.legend(self._legend.legend_handles, names, loc="upper left", fontsize=size,
                                borderaxespad=0.0, frameon=False, labelcolor=theme.text, handlelength=2.0)
