@@ -25,6 +25,7 @@ from PIL import Image
 from optviz.errors import UsageError
 from optviz.functions import FUNCTIONS
 from optviz.render import RenderSpec, render_race
+from optviz.render.labels import show_number
 from optviz.render.html import LR_SOURCES, MISSING, notebook_html, race_page, results_table
 from optviz.render.scene import RaceScene
 from optviz.render.schedule import frame_schedule
@@ -188,7 +189,7 @@ def test_table_has_one_row_per_run_with_the_numbers_of_race_document(page, race)
         assert row[0] == entry["label"]
         assert row[1] == f"{entry['params']['lr']:g} ({LR_SOURCES[entry['lr_source']]})"
         loss = entry["final"]["loss"]
-        assert row[2] == (MISSING if loss is None else f"{loss:.4g}")
+        assert row[2] == (MISSING if loss is None else show_number(loss))
         assert row[5] == (MISSING if entry["diverged_step"] is None else str(entry["diverged_step"]))
     assert any(entry["diverged"] for entry in document) and row[5] != MISSING  # the diverging run shows its step
 

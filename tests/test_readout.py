@@ -9,6 +9,7 @@ import pytest
 
 from optviz.engine import CONVERGENCE_TOLERANCE
 from optviz.render import readout, scene
+from optviz.render.labels import show_number
 from optviz.render.loss_scale import loss_scale
 from optviz.schedules import parse_schedule
 from tests.test_scene import STEPS, hand_race
@@ -19,7 +20,7 @@ from tests.test_scene import STEPS, hand_race
     (999.7, "1.00e3"), (2.6e13, "2.60e13"), (-0.5, "−0.500"), (0.0, "0"), (float("nan"), "–"), (float("inf"), "–"),
 ])
 def test_numbers_read_with_three_digits_and_real_minus_signs(value, text):
-    assert readout.show_number(value) == text
+    assert show_number(value) == text
 
 
 def test_the_loss_column_is_what_the_loss_panel_plots():
@@ -78,7 +79,7 @@ def test_each_value_sits_on_its_runs_legend_line_inside_the_picture(size):
         expected = view._loss.values[STEPS, :, 0]
         for text, entry, value in zip(values, view._legend.texts, expected):
             box, line = text.get_window_extent(renderer), entry.get_window_extent(renderer)
-            assert text.get_text() == readout.show_number(value)
+            assert text.get_text() == show_number(value)
             assert line.y0 <= (box.y0 + box.y1) / 2 <= line.y1  # on its run's row
             assert box.x0 >= frame.x1  # right of the legend
         for text in view._readout.texts:
@@ -96,7 +97,7 @@ def test_the_readout_follows_the_frame_at_a_readable_pace():
         for step in (0, 7, STEPS):
             view.render(step)
             shown = [t.get_text() for t in view._readout.artists]
-            assert shown == [readout.show_number(v) for v in view._loss.values[step, :, 0]]
+            assert shown == [show_number(v) for v in view._loss.values[step, :, 0]]
         frames = np.arange(STEPS + 1)
         draw = view.frame_drawer(frames, fps=30)  # refreshed every 30 / NUMBERS_HZ frames, and on the last
         every = round(30 / readout.NUMBERS_HZ)
@@ -105,7 +106,7 @@ def test_the_readout_follows_the_frame_at_a_readable_pace():
             assert np.array_equal(draw(step), fresh)
         draw(13)
         assert [t.get_text() for t in view._readout.artists] == [
-            readout.show_number(v) for v in view._loss.values[13 // every * every, :, 0]]
+            show_number(v) for v in view._loss.values[13 // every * every, :, 0]]
     finally:
         view.close()
 

@@ -231,7 +231,7 @@ def test_the_column_under_the_legend_holds_each_runs_x_and_loss(scenes, seed, si
     inside the picture, clear of every panel and of the legend."""
     from pathlib import Path
 
-    from optviz.render.readout import show_number
+    from optviz.render.labels import show_number
 
     view = scenes(size)
     view.save_still(Path("/dev/null"), 40, format="png")

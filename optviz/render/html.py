@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optviz.errors import UsageError
-from optviz.render.labels import race_title
+from optviz.render.labels import race_title, show_number
 from optviz.specs import format_number
 from optviz.render.theme import THEMES, Theme
 
@@ -74,7 +74,7 @@ def race_page(race: Race, theme: str, title: str | None) -> dict[str, Any]:
 
 
 def _number(value: float | None) -> str:
-    return MISSING if value is None else f"{value:.4g}"
+    return MISSING if value is None else show_number(value)
 
 
 def _step(value: int | None) -> str:

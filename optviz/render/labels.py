@@ -1,4 +1,5 @@
-"""The words on the picture: the title and each run's legend entry. Pure string work, no matplotlib."""
+"""The words and numbers on the picture and the page: the title, each run's legend entry, and how a result
+reads (`show_number`). Pure string work, no matplotlib."""
 
 from __future__ import annotations
 
@@ -64,3 +65,17 @@ def legend_labels(race: Race, step: int) -> tuple[str, ...]:
         note = divergence_note(diverged, step)
         labels.append(f"{run.label}\n{note}" if note else run.label)
     return tuple(labels)
+
+
+def show_number(value: float) -> str:
+    """A readout value: three significant digits, kept when they are zeros so a column reads alike ("4.50"), in
+    scientific notation outside [0.001, 1000) ("2.92e−4"), with the real minus sign; "–" for none."""
+    if not np.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0"
+    text = f"{value:#.3g}".rstrip(".") if 1e-3 <= abs(value) < 1e3 else ""
+    if not text or "e" in text:  # also 999.7, which rounds up to 1.00e+03
+        mantissa, exponent = f"{value:.2e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text.replace("-", "−")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from optviz.engine import CONVERGENCE_TOLERANCE
+from optviz.render.labels import show_number
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -32,20 +33,6 @@ if TYPE_CHECKING:
 WIDEST_VALUE = "−8.88e−88"
 NUMBERS_HZ = 5  # how often a film's step counter and readout refresh, per second of film
 COLUMN_GAP_EM = 1.0  # between the legend's frame and the first column, and between columns
-
-
-def show_number(value: float) -> str:
-    """A readout value: three significant digits, kept when they are zeros so a column reads alike ("4.50"), in
-    scientific notation outside [0.001, 1000) ("2.92e−4"), with the real minus sign; "–" for none."""
-    if not np.isfinite(value):
-        return "–"
-    if value == 0:
-        return "0"
-    text = f"{value:#.3g}".rstrip(".") if 1e-3 <= abs(value) < 1e3 else ""
-    if not text or "e" in text:  # also 999.7, which rounds up to 1.00e+03
-        mantissa, exponent = f"{value:.2e}".split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text.replace("-", "−")
 
 
 @dataclass(frozen=True)
