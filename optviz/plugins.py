@@ -184,6 +184,8 @@ def torch_definition(cls: type) -> OptimizerDef:
         make=functools.partial(torch_transform, cls, needs),
         torch_class=f"{cls.__module__}.{cls.__qualname__}",
         cross_check=functools.partial(_torch_accepts, cls),
+        # a class whose step takes a closure (L-BFGS) sets its own step length: raced at its lr, as native lbfgs is
+        tune_lr="value" not in needs,
     )
 
 
@@ -257,14 +259,18 @@ def torch_transform(cls: type, needs: frozenset[str], **params: Any) -> Transfor
                 with torch.no_grad():
                     tensor.copy_(torch.from_numpy(np.array(current[b])))
                 tensor.grad = torch.from_numpy(np.array(grad[b], dtype=np.float64))
+            blown = set()  # rows whose step torch could not finish because f blew up along its way
             for b, optimizer in enumerate(state.optimizers):
+                closure = _closure(torch, state.tensors[b], b, value[b], grad[b], oracle) if per_row else None
                 try:
-                    closure = _closure(torch, state.tensors[b], b, value[b], grad[b], oracle) if per_row else None
                     optimizer.step(closure)
-                except (ValueError, TypeError, RuntimeError) as error:  # values torch accepted, then failed on
+                except Exception as error:  # values torch accepted, then failed on
+                    if closure is not None and closure.saw_non_finite:  # torch's own line search trips on a nan
+                        blown.add(b)  # (an IndexError in torch 2.13's _strong_wolfe): the row diverged
+                        continue
                     raise UsageError(f"{cls.__name__} failed to step ({_one_line(error)})") from error
             for b, tensor in enumerate(state.tensors):
-                new[b] = tensor.detach().numpy()
+                new[b] = np.nan if b in blown else tensor.detach().numpy()
         return new, state
 
     return Transform(init, update, needs)
@@ -287,9 +293,12 @@ def _closure(torch: Any, tensor: Any, row: int, value: float, grad: Array, oracl
         else:
             values, grads = oracle(tensor.detach().numpy()[None].copy(), np.array([row]))
             loss, gradient = values[0], grads[0]
+        if not (np.isfinite(loss) and np.isfinite(gradient).all()):
+            closure.saw_non_finite = True
         tensor.grad = torch.from_numpy(np.array(gradient, dtype=np.float64))
         return torch.tensor(float(loss), dtype=torch.float64)
 
+    closure.saw_non_finite = False  # whether f or its gradient was ever inf or nan during this step
     return closure
 
 

@@ -298,3 +298,43 @@ def test_any_keywords_give_typed_values_or_one_line_usage_error(kwargs):
                                                                         "tolerance_change"))
     race = optviz.race("beale", [format_call("lbfgs", kwargs)], steps=2, tune=False)
     assert race.trajectories.positions.shape == (3, 1, 1, 2)
+
+
+@requires_torch
+@pytest.mark.parametrize("start", [(-1.5, 2.0), (0.5, -0.5)])
+@pytest.mark.parametrize("spec, keywords", [
+    ("lbfgs", {}), ("lbfgs(line_search_fn='strong_wolfe')", {"line_search_fn": "strong_wolfe"}),
+    ("lbfgs(lr=0.1)", {"lr": 0.1}), ("lbfgs(history_size=3, max_iter=5)", {"history_size": 3, "max_iter": 5}),
+])
+def test_rosenbrock_follows_torch_with_autograd_bit_for_bit(start, spec, keywords):
+    """torch differentiating its own (1 - x)**2 + 100*(y - x**2)**2: the built-in's gradient has the same bits
+    as autograd's, so even L-BFGS, which amplifies last-bit differences, takes the very same path."""
+    p = torch.tensor(start, requires_grad=True)
+    opt = torch.optim.LBFGS([p], **keywords)
+
+    def closure():
+        opt.zero_grad()
+        loss = (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+        loss.backward()
+        return loss
+
+    theirs = [p.detach().numpy().copy()]
+    for _ in range(40):
+        opt.step(closure)
+        theirs.append(p.detach().numpy().copy())
+    race = optviz.race("rosenbrock", [spec], start=start, steps=40, tune=False)
+    np.testing.assert_array_equal(race.trajectories.positions[:, 0, 0], np.array(theirs))
+    assert int(race.trajectories.evaluations[-1, 0, 0]) == opt.state[p]["func_evals"]
+
+
+@requires_torch
+def test_a_line_search_that_meets_nan_diverges_where_torch_itself_fails():
+    """On the saddle x² − y² strong Wolfe steps far enough that f is inf − inf = nan; torch 2.13's _strong_wolfe
+    then indexes past its one-point bracket (IndexError). Natively and through the torch plugin, the run is
+    flagged as diverged, at the same step, and nothing is raised."""
+    race = optviz.race("saddle", ["lbfgs(line_search_fn='strong_wolfe')",
+                                  "torch.optim.LBFGS(line_search_fn='strong_wolfe')"], steps=20)
+    assert [run.lr_source for run in race.runs] == ["default", "default"]  # closure optimisers are not tuned
+    native, plugin = race.stats["runs"]
+    assert native["diverged"] and plugin["diverged"]
+    assert native["diverged_step"] == plugin["diverged_step"]

@@ -255,7 +255,9 @@ def _strong_wolfe(x: Vector, t: float, d: Vector, f: float, g: Vector, gtd: floa
         bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
     # zoom: shrink the bracket until its low end satisfies the conditions
     insuf_progress = False
-    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
+    # torch's comparison, except where the one-point bracket's f is nan (f overflowed: inf - inf), which would
+    # make torch index past that point (an IndexError): the run diverges instead, as any other run that blows up
+    low_pos, high_pos = (0, 1) if len(bracket) == 1 or bracket_f[0] <= bracket_f[-1] else (1, 0)
     while not done and ls_iter < max_ls:
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:  # the bracket is too small
             break
