@@ -27,23 +27,34 @@ class FakeCanvas:
 
 def test_each_layer_is_redrawn_only_when_its_key_changes():
     canvas, drawn = FakeCanvas(), []
-    layers = Layers(canvas, ("base",))
+
+    class Numbers:
+        def draw(self, step):
+            drawn.append(f"numbers {step}")
+            canvas.shown.append(f"numbers {step}")
+
+    layers = Layers(canvas, ("base",), Numbers())
 
     def legend(text):
         return lambda: (drawn.append(text), canvas.shown.append(text))
 
-    def readout(text):
-        return lambda: (drawn.append(text), canvas.shown.append(text))
-
-    layers.restore(0, legend("legend 0"), 0, readout("numbers 0"))
+    layers.restore(0, legend("legend 0"), 0)
     assert canvas.shown == ["base", "legend 0", "numbers 0"]
-    layers.restore(0, legend("legend 0"), 0, readout("numbers 0"))
+    layers.restore(0, legend("legend 0"), 0)
     assert drawn == ["legend 0", "numbers 0"] and canvas.shown == ["base", "legend 0", "numbers 0"]
-    layers.restore(0, legend("legend 0"), 6, readout("numbers 6"))  # the numbers refresh over the same legend
+    layers.restore(0, legend("legend 0"), 6)  # the numbers refresh over the same legend
     assert drawn[-1] == "numbers 6" and canvas.shown == ["base", "legend 0", "numbers 6"]
-    layers.restore(1, legend("legend 1"), 6, readout("numbers 6"))  # a new legend: the numbers drawn over it again
+    layers.restore(1, legend("legend 1"), 6)  # a new legend: the numbers drawn over it again
     assert drawn[-2:] == ["legend 1", "numbers 6"] and canvas.shown == ["base", "legend 1", "numbers 6"]
     assert len(drawn) == 5
+
+
+def test_without_a_readout_only_the_legend_layer_is_kept():
+    canvas, drawn = FakeCanvas(), []
+    layers = Layers(canvas, ("base",))
+    for step in range(5):  # the step changes every frame; with no readout nothing is redrawn for it
+        layers.restore(0, lambda: (drawn.append("legend"), canvas.shown.append("legend")), step)
+    assert drawn == ["legend"] and canvas.shown == ["base", "legend"]
 
 
 def test_an_animation_draws_the_legend_once_per_divergence(monkeypatch):

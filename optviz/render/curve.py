@@ -16,7 +16,6 @@ article's static chart: x against iteration, one line per optimiser, and its leg
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,7 +260,7 @@ class CurveScene:
         self._canvas.draw()
         self._base = self._canvas.copy_from_bbox(fig.bbox)
         self._counter.capture(self._canvas, self._base)
-        self._layers = Layers(self._canvas, self._base)
+        self._layers = Layers(self._canvas, self._base, self._readout)
 
     def _fit_title(self, title: str, room: float, renderer):
         """The title as large as fits in `room` px, bold, then smaller; then cut short with an ellipsis."""
@@ -437,7 +436,7 @@ class CurveScene:
         numbers_step = step if numbers_step is None else self._check_step(numbers_step)
         # the legend and the readout are drawn into cached layers once and kept until they change (`layers`)
         self._layers.restore(int(np.searchsorted(self._divergences, step, side="right")),
-                             lambda: self._set_legend(step), *self._readout_layer(numbers_step))
+                             lambda: self._set_legend(step), numbers_step)
         self._update(step)
         for artist in self._moving:
             self._figure.draw_artist(artist)
@@ -445,15 +444,11 @@ class CurveScene:
         self._counter.paste(frame, numbers_step)
         return frame
 
-    def _readout_layer(self, step: int) -> tuple:
-        """The readout's layer key and drawing for `Layers.restore`, or nothing when there is no readout."""
-        return (step, functools.partial(self._readout.draw, step)) if self._readout is not None else ()
-
     def frame_drawer(self, steps: np.ndarray, fps: float | None) -> Callable[[int], np.ndarray]:
         """What draws each frame of an animation showing `steps`: `render`, with the step counter and the readout
         refreshed at a readable pace for a film playing at `fps` (`readout.numbers_paced`), or on every frame when
         fps is None (a page the viewer steps through frame by frame)."""
-        return self.render if fps is None else numbers_paced(self.render, steps, fps)
+        return numbers_paced(self.render, steps, fps)
 
     def save_still(self, path: str | Path | BinaryIO, step: int, *, format: str | None = None) -> None:
         """The frame at `step` as PNG, SVG or PDF (format from the suffix, or `format`); the same bytes every time."""

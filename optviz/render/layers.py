@@ -11,26 +11,27 @@ from typing import Any
 
 
 class Layers:
-    def __init__(self, canvas: Any, base: Any):
-        self._canvas, self._base = canvas, base
+    def __init__(self, canvas: Any, base: Any, readout: Any = None):
+        """`readout`: what draws the numbers layer (`Readout.draw(step)`), or None when the picture has none."""
+        self._canvas, self._base, self._readout = canvas, base, readout
         self._legend = self._top = None
         self._legend_key: Hashable = object()
         self._readout_key: Hashable = object()
 
-    def restore(self, legend_key: Hashable, draw_legend: Callable[[], None], readout_key: Hashable = None,
-                draw_readout: Callable[[], None] | None = None) -> None:
-        """Put the layers for these keys on the canvas, redrawing the legend and the readout only where their key
-        changed since the last call (a new legend also redraws the readout over it). No `draw_readout`: no
-        readout layer to draw."""
+    def restore(self, legend_key: Hashable, draw_legend: Callable[[], None], numbers_step: int) -> None:
+        """Put the layers on the canvas for this legend and the readout at `numbers_step`, redrawing the legend
+        only when its key changed since the last call and the readout only when its step did (a new legend also
+        redraws the readout over it)."""
         canvas, bbox = self._canvas, self._canvas.figure.bbox
+        readout_key = numbers_step if self._readout is not None else None
         if legend_key != self._legend_key:
             canvas.restore_region(self._base)
             draw_legend()
             self._legend, self._legend_key, self._top = canvas.copy_from_bbox(bbox), legend_key, None
         if self._top is None or readout_key != self._readout_key:
             canvas.restore_region(self._legend)
-            if draw_readout is not None:
-                draw_readout()
+            if self._readout is not None:
+                self._readout.draw(numbers_step)
             self._top, self._readout_key = canvas.copy_from_bbox(bbox), readout_key
         else:
             canvas.restore_region(self._top)

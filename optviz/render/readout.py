@@ -159,11 +159,15 @@ class Readout:
                 text.set_text(column.show(column.values[step, r]))
 
 
-def numbers_paced(render: Callable[..., np.ndarray], steps: np.ndarray, fps: float) -> Callable[[int], np.ndarray]:
-    """`render(step, numbers_step)` for a film showing `steps` at `fps`: the step counter and the readout refreshed
+def numbers_paced(render: Callable[..., np.ndarray], steps: np.ndarray,
+                  fps: float | None) -> Callable[[int], np.ndarray]:
+    """`render` itself when fps is None (a page the viewer steps through: fresh numbers on every frame), else
+    `render(step, numbers_step)` for a film showing `steps` at `fps`: the step counter and the readout refreshed
     NUMBERS_HZ times a second (numbers that change on every frame cannot be read, and a counter redrawn on every
     frame makes each GIF frame's changed rectangle reach the picture's corner: 17% of the file) and on the last
     frame, which shows the final numbers. Between refreshes both show the same step, the one the numbers are of."""
+    if fps is None:
+        return render
     every = max(1, round(fps / NUMBERS_HZ))
     shown = np.asarray(steps)[np.arange(len(steps)) // every * every]
     if len(steps):

@@ -15,7 +15,6 @@ What each trajectory's marker shows (a dot, an arrowhead on the view's edge, or 
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -171,7 +170,7 @@ class RaceScene:
         self._canvas.draw()
         self._base = self._canvas.copy_from_bbox(fig.bbox)
         self._counter.capture(self._canvas, self._base)
-        self._layers = Layers(self._canvas, self._base)
+        self._layers = Layers(self._canvas, self._base, self._readout)
 
     def _fit_legend_and_readout(self, room, renderer):
         """The legend in `room` (px), and the live readout beside it with its header above when there is room for
@@ -257,7 +256,7 @@ class RaceScene:
         # The legend reads the same until another trajectory diverges (it depends on step only through the count),
         # the readout until its numbers refresh: each is drawn once into a cached layer and kept until then.
         self._layers.restore(int(np.searchsorted(self._divergences, step, side="right")),
-                             lambda: self._set_legend(step), *self._readout_layer(numbers_step))
+                             lambda: self._set_legend(step), numbers_step)
         self._update(step)
         for artist in self._moving:
             self._figure.draw_artist(artist)
@@ -265,15 +264,11 @@ class RaceScene:
         self._counter.paste(frame, numbers_step)
         return frame
 
-    def _readout_layer(self, step: int) -> tuple:
-        """The readout's layer key and drawing for `Layers.restore`, or nothing when there is no readout."""
-        return (step, functools.partial(self._readout.draw, step)) if self._readout is not None else ()
-
     def frame_drawer(self, steps: np.ndarray, fps: float | None) -> Callable[[int], np.ndarray]:
         """What draws each frame of an animation showing `steps`: `render`, with the step counter and the readout
         refreshed at a readable pace for a film playing at `fps` (`readout.numbers_paced`), or on every frame when
         fps is None (a page the viewer steps through frame by frame)."""
-        return self.render if fps is None else numbers_paced(self.render, steps, fps)
+        return numbers_paced(self.render, steps, fps)
 
     def save_still(self, path: str | Path | BinaryIO, step: int, *, format: str | None = None) -> None:
         """The frame at `step` as PNG, SVG or PDF; SVG and PDF keep text and paths as vectors.
