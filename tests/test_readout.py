@@ -157,3 +157,24 @@ def test_the_step_counter_shows_the_step_the_numbers_are_of():
         assert view.frame_drawer(np.arange(STEPS + 1), None) == view.render  # a page: fresh on every frame
     finally:
         view.close()
+
+
+def test_room_for_the_readout_is_never_made_by_cutting_a_word():
+    """A label whose long word would have to be cut to leave the readout room keeps its width: no readout then,
+    rather than "cosine(T_" over "max=300)"."""
+    import dataclasses
+
+    from optviz.racing import label_runs
+
+    race = hand_race()
+    runs = label_runs([dataclasses.replace(race.runs[0], schedule=parse_schedule("cosine(T_max=300)")),
+                       race.runs[1]])
+    race = dataclasses.replace(race, runs=runs)
+    for size in [(960, 540), (1280, 720), (640, 480)]:
+        view = scene.RaceScene(race, size=size)
+        try:
+            view.render(STEPS)
+            lines = [line for text in view._legend.texts for line in text.get_text().split("\n")]
+            assert any("schedule=cosine(T_max=300)" in line for line in lines), lines
+        finally:
+            view.close()

@@ -174,7 +174,8 @@ class RaceScene:
 
     def _fit_legend_and_readout(self, room, renderer):
         """The legend in `room` (px), and the live readout beside it with its header above when there is room for
-        both: beside a one-column legend as it is, or as its labels wrap narrower at the same font size."""
+        both: beside a one-column legend as it is, or as its labels wrap narrower at the same font size, where no
+        word has to be cut to fit."""
         fig, race, theme = self._figure, self._race, self._theme
         legend, wrap = fit_legend(fig, race, theme, room, renderer)
         readout = Readout(fig, race, self._loss, theme)
@@ -186,8 +187,9 @@ class RaceScene:
         narrow, narrow_wrap = fit_legend(fig, race, theme, (left, bottom, room_w - needed_w, room_h - header_h),
                                          renderer)
         box = narrow.get_window_extent(renderer)
-        if (narrow_wrap.fontsize == wrap.fontsize and narrow_wrap.columns == 1 and box.width + needed_w <= room_w
-                and box.height + header_h <= room_h):
+        whole_words = not any(narrow_wrap.cuts_words(label) for label in legend_labels(race, race.steps))
+        if (narrow_wrap.fontsize == wrap.fontsize and narrow_wrap.columns == 1 and whole_words
+                and box.width + needed_w <= room_w and box.height + header_h <= room_h):
             legend.remove()
             return narrow, narrow_wrap, readout
         narrow.remove()

@@ -106,6 +106,11 @@ class Wrapper:
     def __call__(self, label: str) -> str:
         return "\n".join(line for paragraph in label.split("\n") for line in self._lines(paragraph))
 
+    def cuts_words(self, label: str) -> bool:
+        """Whether `label` has a word (up to a space or a comma) too wide for the room, which must be cut."""
+        return any(self.width(word.rstrip()) > self.room
+                   for paragraph in label.split("\n") for word in re.split(r"(?<=[ ,])", paragraph) if word)
+
     def _lines(self, paragraph: str) -> list[str]:
         lines, current = [], ""
         for word in re.split(r"(?<=[ ,])", paragraph):
